@@ -81,7 +81,7 @@ pub fn locate_models_dir(explicit: Option<&Path>, extra: &[PathBuf]) -> Result<P
     candidates
         .iter()
         .find(|d| d.join(MANIFEST).is_file())
-        .cloned()
+        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
         .ok_or_else(|| VisionError::ModelMissing { path: candidates.last().cloned().unwrap_or_default().join(MANIFEST) })
 }
 

@@ -163,6 +163,7 @@ pub fn locate_library(config: &RuntimeConfig) -> Result<LocatedLibrary> {
     let dirs = search_dirs(config);
     for (dir, source) in &dirs {
         if let Some(path) = library_in(dir) {
+            let path = std::fs::canonicalize(&path).unwrap_or(path);
             return Ok(LocatedLibrary { path, source });
         }
     }
@@ -270,7 +271,9 @@ fn runtime_version(path: &Path) -> String {
     {
         return v.to_string();
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    // Release builds say `git-branch=HEAD`: take the version from the (resolved) file name instead.
+    let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let name = resolved.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     name.split_once(".so.").map(|(_, v)| v.to_string()).unwrap_or_else(|| "unknown".into())
 }
 
