@@ -60,7 +60,12 @@ fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>> {
 /// Decode an encoded image (PNG, JPEG, BMP, GIF, WebP, TIFF) to RGB. The header's dimensions are checked against
 /// `limits` before pixels are decoded, so a file claiming 100000x100000 pixels fails at once and allocates nothing.
 pub fn decode_image(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage> {
-    let (width, height) = reader(bytes)?.into_dimensions().map_err(|e| VisionError::ImageDecode(e.to_string()))?;
+    let r = reader(bytes)?;
+    if r.format() == Some(ImageFormat::Jpeg) && !has_jpeg_end(bytes) {
+        // The JPEG decoder fills a cut-off scan with grey and reports success; a truncated file is not a frame.
+        return Err(VisionError::ImageDecode("truncated JPEG (no end-of-image marker)".into()));
+    }
+    let (width, height) = r.into_dimensions().map_err(|e| VisionError::ImageDecode(e.to_string()))?;
     limits.check(width, height)?;
     let mut r = reader(bytes)?;
     let mut l = image::Limits::default();
@@ -75,6 +80,12 @@ pub fn decode_image(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage> {
         other => VisionError::ImageDecode(other.to_string()),
     })?;
     Ok(img.to_rgb8())
+}
+
+/// Whether a JPEG ends with its end-of-image marker (allowing up to 4 KiB of trailing padding after it).
+fn has_jpeg_end(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(4096)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// Read and decode an image file. Files larger than `limits.max_alloc` bytes are refused before reading.
@@ -181,6 +192,16 @@ mod tests {
             Err(VisionError::ImageTooLarge { width: 100_000, height: 100_000, .. }) => {}
             other => panic!("expected ImageTooLarge, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn truncated_jpeg_is_an_error() {
+        let img = RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8 * 4, y as u8 * 4, 90]));
+        let mut jpg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpg), ImageFormat::Jpeg).expect("encode");
+        assert!(decode_image(&jpg, &DecodeLimits::default()).is_ok());
+        let cut = &jpg[..jpg.len() - 40];
+        assert!(matches!(decode_image(cut, &DecodeLimits::default()), Err(VisionError::ImageDecode(_))));
     }
 
     #[test]

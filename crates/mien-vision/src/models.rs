@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     analyzer::{Analyzer, AnalyzerConfig},
-    detection::{BLAZEFACE_BACK, BLAZEFACE_FRONT, BlazeFace, DetectorMode, DetectorSet},
+    detection::{AUTO_BACK_THRESHOLD, BLAZEFACE_BACK, BLAZEFACE_FRONT, BlazeFace, DetectorMode, DetectorSet},
     error::{Result, VisionError},
     expression::{ClassifierChoice, Ensemble, ExpressionModel, OnnxClassifier},
     runtime::Runtime,
@@ -148,7 +148,8 @@ impl ModelStore {
             .transpose()?;
         let back = matches!(mode, DetectorMode::Back | DetectorMode::Auto)
             .then(|| BlazeFace::load(runtime, &self.path(BLAZEFACE_BACK.file), BLAZEFACE_BACK))
-            .transpose()?;
+            .transpose()?
+            .map(|b| if mode == DetectorMode::Auto { b.with_score_threshold(AUTO_BACK_THRESHOLD) } else { b });
         DetectorSet::new(mode, front, back)
     }
 

@@ -139,7 +139,10 @@ fn search_dirs(config: &RuntimeConfig) -> Vec<(PathBuf, &'static str)> {
     for d in &config.search_dirs {
         dirs.push((d.clone(), "application resources"));
     }
-    dirs.push((workspace_runtime_dir(), "the workspace's .runtime/ (development build)"));
+    // MIEN_NO_DEV_RUNTIME=1 behaves like an installed program (used by tests of the "not found" message).
+    if std::env::var_os("MIEN_NO_DEV_RUNTIME").is_none() {
+        dirs.push((workspace_runtime_dir(), "the workspace's .runtime/ (development build)"));
+    }
     dirs
 }
 
