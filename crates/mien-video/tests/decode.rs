@@ -104,3 +104,41 @@ fn webm_vp8_and_vp9_decode() {
     }
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+/// A file whose index comes first (`+faststart`), cut in the middle: the frames before the cut are delivered, then
+/// the reader reports the truncation instead of ending quietly.
+#[test]
+fn cut_after_the_index_is_reported_as_truncated() {
+    let Some(dir) = videos() else { return };
+    let tmp = std::env::temp_dir().join(format!("mien-cut-test-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let fast = tmp.join("fast.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(dir.join("zwm_clip_01_tears_of_steel.mp4"))
+        .args(["-c", "copy", "-movflags", "+faststart"])
+        .arg(&fast)
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        eprintln!("SKIP: the ffmpeg program is needed to remux the clip");
+        return;
+    }
+    let bytes = std::fs::read(&fast).expect("read");
+    let cut = tmp.join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let mut r = VideoReader::open(&cut, 0, 1).expect("the index is intact, so it opens");
+    let mut delivered = 0;
+    let err = loop {
+        match r.next_frame() {
+            Ok(Some(_)) => delivered += 1,
+            Ok(None) => panic!("a cut file must not end quietly ({delivered} frames)"),
+            Err(e) => break e,
+        }
+    };
+    assert!(delivered > 20, "{delivered}");
+    match err {
+        VideoError::Truncated { decoded, expected: 240, .. } => assert!(decoded < 240),
+        other => panic!("expected Truncated, got {other}"),
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+}
