@@ -6,7 +6,7 @@
 //! MediaPipe's SsdAnchorsCalculator does; boxes and 6 keypoints are decoded relative to them, thresholded, and merged
 //! with MediaPipe's weighted non-maximum suppression. Coordinates come back in frame pixels (not clipped).
 
-use image::{RgbImage, imageops::FilterType};
+use image::RgbImage;
 use mien_core::{FaceBox, Point};
 use ort::{session::Session, value::TensorRef};
 use serde::Serialize;
@@ -203,13 +203,7 @@ pub fn weighted_nms(mut candidates: Vec<Candidate>, iou_threshold: f32, scale: f
 pub fn detector_input(frame: &RgbImage, size: u32, out: &mut Vec<f32>) -> u32 {
     let (w, h) = frame.dimensions();
     let s = w.max(h);
-    let small = if w == h {
-        image::imageops::resize(frame, size, size, FilterType::Triangle)
-    } else {
-        let mut canvas = RgbImage::new(s, s);
-        image::imageops::replace(&mut canvas, frame, 0, 0);
-        image::imageops::resize(&canvas, size, size, FilterType::Triangle)
-    };
+    let small = crate::resize::resize_padded(frame, s, s, size, size);
     out.clear();
     out.extend(small.as_raw().iter().map(|&v| v as f32 / 127.5 - 1.0));
     s

@@ -4,7 +4,7 @@
 //! Every classifier receives the same RGB face crop (see [`crate::crop`]) and resizes it itself (Triangle filter)
 //! to its input size; outputs are validated (finite, in [0, 1], summing to 1) and reordered to the canonical order.
 
-use image::{RgbImage, imageops::FilterType};
+use image::RgbImage;
 use mien_core::ExpressionProbs;
 use ort::{session::Session, value::TensorRef};
 use serde::{Deserialize, Serialize};
@@ -106,11 +106,7 @@ impl OnnxClassifier {
     /// The model's raw softmax for a crop, in the model's own class order.
     pub fn raw(&mut self, crop: &RgbImage) -> Result<Vec<f32>> {
         let s = self.spec.size;
-        let small = if crop.dimensions() == (s, s) {
-            crop.clone()
-        } else {
-            image::imageops::resize(crop, s, s, FilterType::Triangle)
-        };
+        let small = crate::resize::resize(crop, s, s);
         classifier_input(&small, self.spec.input, &mut self.input);
         let channels = if self.spec.input == InputKind::Gray { 1 } else { 3 };
         let err = |e: ort::Error| VisionError::Inference { model: self.spec.id.into(), reason: e.to_string() };

@@ -14,6 +14,7 @@ pub mod error;
 pub mod expression;
 pub mod frame;
 pub mod models;
+pub mod resize;
 pub mod runtime;
 
 pub use analyzer::{Analysis, Analyzer, AnalyzerConfig, StageTimings};
