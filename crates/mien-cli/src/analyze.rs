@@ -14,11 +14,11 @@ use std::{
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mien_video::{VideoError, VideoFrame, VideoInfo, VideoReader, is_video_path};
 use mien_vision::{
     Analyzer, ClassifierChoice, DetectorMode,
     frame::{DecodeLimits, load_image},
 };
-use mien_video::{VideoError, VideoFrame, VideoInfo, VideoReader, is_video_path};
 
 use crate::{
     EXIT_INPUT, parse_duration_ms,
@@ -54,9 +54,7 @@ pub struct AnalyzeArgs {
 const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"];
 
 fn is_image_path(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Expand folders (recursively, sorted) into the media files they contain; files are taken as given.
@@ -131,7 +129,13 @@ pub fn run(setup: &SetupArgs, args: &AnalyzeArgs) -> Result<u8> {
     Ok(if failed > 0 { EXIT_INPUT } else { 0 })
 }
 
-fn analyze_image(analyzer: &mut Analyzer, path: &Path, source: &str, format: Format, out: &mut dyn Write) -> Result<()> {
+fn analyze_image(
+    analyzer: &mut Analyzer,
+    path: &Path,
+    source: &str,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<()> {
     let img = load_image(path, &DecodeLimits::default())?;
     let a = analyzer.analyze(0, &img)?;
     Record::new(source, &a.sample).write(format, out)?;

@@ -82,7 +82,7 @@ pub fn parse_duration_ms(s: &str) -> Result<u64, String> {
         other => return Err(format!("unknown unit `{other}` in `{s}` (ms, s or m)")),
     };
     let ms = value * factor;
-    if !ms.is_finite() || ms < 0.0 || ms > 86_400_000.0 {
+    if !(0.0..=86_400_000.0).contains(&ms) {
         return Err(format!("`{s}` is out of range"));
     }
     Ok(ms.round() as u64)

@@ -70,12 +70,8 @@ fn opt_arr<const N: usize>(v: Option<[f32; N]>) -> Vec<String> {
 
 impl Record<'_> {
     pub fn csv_row(&self) -> String {
-        let mut cols = vec![
-            csv_field(self.source),
-            self.t_ms.to_string(),
-            self.status.to_string(),
-            self.face_count.to_string(),
-        ];
+        let mut cols =
+            vec![csv_field(self.source), self.t_ms.to_string(), self.status.to_string(), self.face_count.to_string()];
         cols.extend(opt_arr(self.bbox));
         cols.push(opt(self.face_score));
         cols.extend(opt_arr(self.attitude));

@@ -55,7 +55,10 @@ impl Loaded {
         let a = self.store.analyzer(&self.runtime, detector, model, AnalyzerConfig::default())?;
         let status = self.runtime.provider_status();
         if let Some(reason) = &status.fallback_reason {
-            eprintln!("mien: warning: execution provider {} unavailable, running on {}: {reason}", status.requested, status.active);
+            eprintln!(
+                "mien: warning: execution provider {} unavailable, running on {}: {reason}",
+                status.requested, status.active
+            );
         }
         Ok(a)
     }

@@ -137,7 +137,10 @@ fn bad_inputs_fail_cleanly_with_bounded_memory() {
         p
     };
     cases.push((w("empty.jpg", b""), "empty"));
-    cases.push((w("random.jpg", &(0..4096u32).map(|i| (i.wrapping_mul(2654435761u32) >> 7) as u8).collect::<Vec<_>>()), "unrecognised image format"));
+    cases.push((
+        w("random.jpg", &(0..4096u32).map(|i| (i.wrapping_mul(2654435761u32) >> 7) as u8).collect::<Vec<_>>()),
+        "unrecognised image format",
+    ));
     // PNG signature + IHDR of 100000 x 100000 + a tiny IDAT + IEND
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     for (kind, data) in [
@@ -159,9 +162,11 @@ fn bad_inputs_fail_cleanly_with_bounded_memory() {
         cases.push((w("truncated.mp4", &mp4[..mp4.len() / 2]), "video"));
     }
     for (path, expected) in &cases {
-        let out = run(Command::new("sh")
-            .arg("-c")
-            .arg(format!("ulimit -v 1048576; exec \"{}\" analyze \"{}\"", env!("CARGO_BIN_EXE_mien"), path.display())));
+        let out = run(Command::new("sh").arg("-c").arg(format!(
+            "ulimit -v 1048576; exec \"{}\" analyze \"{}\"",
+            env!("CARGO_BIN_EXE_mien"),
+            path.display()
+        )));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{}: {stderr}", path.display());
         assert!(stderr.contains(expected), "{}: expected `{expected}` in: {stderr}", path.display());

@@ -11,7 +11,6 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::{
     codec, decoder,
     format::{self, Pixel},
@@ -19,6 +18,7 @@ use ffmpeg::{
     software::scaling,
     util::frame,
 };
+use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
 #[derive(Debug, thiserror::Error)]
@@ -107,14 +107,16 @@ impl VideoReader {
     pub fn open(path: &Path, every_ms: u64, decoder_threads: usize) -> Result<Self> {
         init();
         let path_buf = path.to_path_buf();
-        let input = format::input(path).map_err(|e| VideoError::Open { path: path_buf.clone(), reason: e.to_string() })?;
+        let input =
+            format::input(path).map_err(|e| VideoError::Open { path: path_buf.clone(), reason: e.to_string() })?;
         let stream = input
             .streams()
             .best(media::Type::Video)
             .ok_or_else(|| VideoError::NoVideoStream { path: path_buf.clone() })?;
         let stream_index = stream.index();
         let tb = stream.time_base();
-        let time_base = if tb.denominator() != 0 { f64::from(tb.numerator()) / f64::from(tb.denominator()) } else { 0.0 };
+        let time_base =
+            if tb.denominator() != 0 { f64::from(tb.numerator()) / f64::from(tb.denominator()) } else { 0.0 };
         let codec_err = |e: ffmpeg::Error| VideoError::Codec { path: path_buf.clone(), reason: e.to_string() };
         let mut ctx = codec::context::Context::from_parameters(stream.parameters()).map_err(codec_err)?;
         ctx.set_threading(codec::threading::Config {
@@ -186,8 +188,8 @@ impl VideoReader {
                     if t_ms < self.next_due_ms {
                         continue;
                     }
-                    self.next_due_ms = if self.every_ms == 0 { 0 } else { (t_ms / self.every_ms + 1) * self.every_ms };
-                    let image = self.to_rgb()?;
+                    self.next_due_ms = t_ms.checked_div(self.every_ms).map_or(0, |k| (k + 1) * self.every_ms);
+                    let image = self.convert_rgb()?;
                     return Ok(Some(VideoFrame { t_ms, image }));
                 }
                 Err(ffmpeg::Error::Eof) => {
@@ -242,7 +244,7 @@ impl VideoReader {
         }
     }
 
-    fn to_rgb(&mut self) -> Result<RgbImage> {
+    fn convert_rgb(&mut self) -> Result<RgbImage> {
         let (fmt, w, h) = (self.scratch.format(), self.scratch.width(), self.scratch.height());
         if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
             return Err(VideoError::FrameSize { path: self.path.clone(), width: w, height: h });
@@ -269,7 +271,11 @@ impl VideoReader {
         for y in 0..h as usize {
             out.extend_from_slice(&data[y * stride..y * stride + row]);
         }
-        RgbImage::from_raw(w, h, out).ok_or_else(|| VideoError::FrameSize { path: self.path.clone(), width: w, height: h })
+        RgbImage::from_raw(w, h, out).ok_or_else(|| VideoError::FrameSize {
+            path: self.path.clone(),
+            width: w,
+            height: h,
+        })
     }
 }
 

@@ -18,7 +18,8 @@ use mien_vision::{
     models::locate_models_dir,
 };
 
-const PHOTOS: &[&str] = &["skimage_astronaut.png", "fr_obama.jpg", "fr_two_people.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg"];
+const PHOTOS: &[&str] =
+    &["skimage_astronaut.png", "fr_obama.jpg", "fr_two_people.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg"];
 
 fn frames() -> Vec<(RgbImage, Vec<u8>)> {
     let dir = std::env::var_os("MIEN_SHARED_DIR")
@@ -101,7 +102,8 @@ fn bench(c: &mut Criterion) {
         });
     }
 
-    for (mode, choice) in [(DetectorMode::Front, ClassifierChoice::Ensemble), (DetectorMode::Auto, ClassifierChoice::Ensemble)]
+    for (mode, choice) in
+        [(DetectorMode::Front, ClassifierChoice::Ensemble), (DetectorMode::Auto, ClassifierChoice::Ensemble)]
     {
         let mut analyzer = store.analyzer(&rt, mode, choice, AnalyzerConfig::default()).expect("analyzer");
         g.bench_function(format!("full_path_{mode:?}_{choice:?}").to_lowercase(), |b| {

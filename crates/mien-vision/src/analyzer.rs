@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use mien_core::{
-    AttitudeSmoother, FaceObservation, PrimaryFaceSelector, QualityThresholds, Sample, SelectorConfig,
-    SmoothingConfig,
+    AttitudeSmoother, FaceObservation, PrimaryFaceSelector, QualityThresholds, Sample, SelectorConfig, SmoothingConfig,
 };
 use serde::Serialize;
 

@@ -169,9 +169,8 @@ pub fn weighted_nms(mut candidates: Vec<Candidate>, iou_threshold: f32, scale: f
     let mut out = Vec::new();
     let mut remaining = candidates;
     while let Some(top) = remaining.first().copied() {
-        let (group, rest): (Vec<Candidate>, Vec<Candidate>) = remaining
-            .into_iter()
-            .partition(|d| d.index == top.index || d.bbox.iou(&top.bbox) > iou_threshold);
+        let (group, rest): (Vec<Candidate>, Vec<Candidate>) =
+            remaining.into_iter().partition(|d| d.index == top.index || d.bbox.iou(&top.bbox) > iou_threshold);
         remaining = rest;
         let total: f32 = group.iter().fold(0.0, |acc, d| acc + d.score);
         let mut b = [0.0f32; 4];

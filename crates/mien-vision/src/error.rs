@@ -14,7 +14,9 @@ pub enum VisionError {
     #[error("ONNX Runtime at {path} could not be loaded: {reason}")]
     RuntimeLoad { path: PathBuf, reason: String },
 
-    #[error("model file {path} is missing. Run `python3 scripts/provision.py models` or point --models / MIEN_MODELS_DIR at a folder with the model files")]
+    #[error(
+        "model file {path} is missing. Run `python3 scripts/provision.py models` or point --models / MIEN_MODELS_DIR at a folder with the model files"
+    )]
     ModelMissing { path: PathBuf },
 
     #[error("model {path} could not be loaded (corrupt, truncated or not an ONNX model?): {reason}")]

@@ -207,7 +207,8 @@ mod tests {
             self.0
         }
         fn classify(&mut self, _: &RgbImage) -> Result<ExpressionProbs> {
-            ExpressionProbs::new(&self.1).map_err(|e| VisionError::BadModelOutput { model: "x".into(), reason: e.to_string() })
+            ExpressionProbs::new(&self.1)
+                .map_err(|e| VisionError::BadModelOutput { model: "x".into(), reason: e.to_string() })
         }
     }
 

@@ -18,7 +18,7 @@ pub mod resize;
 pub mod runtime;
 
 pub use analyzer::{Analysis, Analyzer, AnalyzerConfig, StageTimings};
-pub use detection::{DetectorMode, Detection};
+pub use detection::{Detection, DetectorMode};
 pub use error::{Result, VisionError};
 pub use expression::ClassifierChoice;
 pub use models::ModelStore;

@@ -82,7 +82,9 @@ pub fn locate_models_dir(explicit: Option<&Path>, extra: &[PathBuf]) -> Result<P
         .iter()
         .find(|d| d.join(MANIFEST).is_file())
         .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
-        .ok_or_else(|| VisionError::ModelMissing { path: candidates.last().cloned().unwrap_or_default().join(MANIFEST) })
+        .ok_or_else(|| VisionError::ModelMissing {
+            path: candidates.last().cloned().unwrap_or_default().join(MANIFEST),
+        })
 }
 
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {

@@ -160,7 +160,10 @@ pub fn locate_library(config: &RuntimeConfig) -> Result<LocatedLibrary> {
         return if p.is_file() {
             Ok(LocatedLibrary { path: p, source: "ORT_DYLIB_PATH" })
         } else {
-            Err(VisionError::RuntimeLoad { path: p, reason: "ORT_DYLIB_PATH points to a file that does not exist".into() })
+            Err(VisionError::RuntimeLoad {
+                path: p,
+                reason: "ORT_DYLIB_PATH points to a file that does not exist".into(),
+            })
         };
     }
     let dirs = search_dirs(config);
@@ -254,11 +257,9 @@ impl Runtime {
 
     fn session_on(&self, path: &Path, kind: ExecutionProviderKind) -> std::result::Result<Session, String> {
         let builder = Session::builder(&self.env).map_err(|e| e.to_string())?;
-        let builder = builder
-            .with_optimization_level(GraphOptimizationLevel::All)
-            .and_then(|b| b.with_intra_threads(self.intra_threads))
-            .and_then(|b| b.with_inter_threads(1))
-            .map_err(|e| e.to_string())?;
+        let builder = builder.with_optimization_level(GraphOptimizationLevel::All).map_err(|e| e.to_string())?;
+        let builder = builder.with_intra_threads(self.intra_threads).map_err(|e| e.to_string())?;
+        let builder = builder.with_inter_threads(1).map_err(|e| e.to_string())?;
         let mut builder = match dispatch(kind) {
             Some(ep) => builder.with_execution_providers([ep.error_on_failure()]).map_err(|e| e.to_string())?,
             None => builder,

@@ -77,7 +77,11 @@ fn golden_input(shared: &Path, golden: &Value) -> Option<RgbImage> {
     } else {
         panic!("no input for golden {image}");
     };
-    assert_eq!(rgb_sha(&img), image["rgb_sha256"].as_str().expect("rgb_sha256"), "decoded RGB differs from the golden's");
+    assert_eq!(
+        rgb_sha(&img),
+        image["rgb_sha256"].as_str().expect("rgb_sha256"),
+        "decoded RGB differs from the golden's"
+    );
     Some(img)
 }
 
@@ -149,7 +153,11 @@ fn check_model(name: &str, img: &RgbImage, spec: BlazeFaceSpec, golden: &Value, 
             if face["debug"][format!("top2_margin_{key}")].as_f64().expect("margin") >= LABEL_MARGIN {
                 assert_eq!(p.top().name(), face[format!("label_{key}")].as_str().expect("label"), "{ctx}: {key} label");
             }
-            assert_eq!(att.label().name(), face[format!("attitude_label_{key}")].as_str().expect("att"), "{ctx}: {key}");
+            assert_eq!(
+                att.label().name(),
+                face[format!("attitude_label_{key}")].as_str().expect("att"),
+                "{ctx}: {key}"
+            );
             canon.push(p);
         }
         let mean = ExpressionProbs::mean(&canon).expect("two");
@@ -160,7 +168,9 @@ fn check_model(name: &str, img: &RgbImage, spec: BlazeFaceSpec, golden: &Value, 
 
 #[test]
 fn pipeline_matches_reference_goldens() {
-    let Some(shared) = common::shared_dir() else { return };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
     let goldens = shared.join("reference/goldens");
     if !goldens.is_dir() {
         eprintln!("SKIP: {} not found", goldens.display());
@@ -182,7 +192,9 @@ fn pipeline_matches_reference_goldens() {
         let golden: Value =
             serde_json::from_str(&std::fs::read_to_string(goldens.join(format!("{name}.json"))).expect("golden"))
                 .expect("json");
-        let Some(img) = golden_input(&shared, &golden) else { continue };
+        let Some(img) = golden_input(&shared, &golden) else {
+            continue;
+        };
         check_model(name, &img, BLAZEFACE_FRONT, &golden["front"], &mut m);
         check_model(name, &img, BLAZEFACE_BACK, &golden["back"], &mut m);
         checked += 1;
