@@ -6,12 +6,16 @@
 
 pub mod attitude;
 pub mod geometry;
+pub mod policy;
 pub mod sample;
 pub mod smoothing;
+pub mod summary;
 pub mod tracking;
 
 pub use attitude::{Attitude, AttitudeProbs, Expression, ExpressionProbs, ProbabilityError};
 pub use geometry::{FaceBox, Point};
+pub use policy::{Jurisdiction, Policy};
 pub use sample::{FaceObservation, QualityFlag, QualityThresholds, Sample, SampleStatus};
 pub use smoothing::{AttitudeSmoother, SmoothingConfig};
+pub use summary::{Marker, Summary, SummaryConfig, summarize};
 pub use tracking::{PrimaryFaceSelector, SelectorConfig};

@@ -32,6 +32,13 @@ impl SampleStatus {
         }
     }
 
+    pub const ALL: [SampleStatus; 4] =
+        [SampleStatus::Ok, SampleStatus::NoFace, SampleStatus::FaceTooSmall, SampleStatus::LowConfidence];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// Whether the sample carries attitude probabilities.
     pub fn has_face(self) -> bool {
         self != SampleStatus::NoFace
@@ -51,6 +58,27 @@ pub enum QualityFlag {
 }
 
 impl QualityFlag {
+    pub const ALL: [QualityFlag; 5] = [
+        QualityFlag::NoFace,
+        QualityFlag::MultipleFaces,
+        QualityFlag::FaceTooSmall,
+        QualityFlag::LowConfidence,
+        QualityFlag::FaceAtBorder,
+    ];
+
+    /// Bit of this flag in a compact bit set (storage).
+    pub fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+
+    pub fn to_bits(flags: &[QualityFlag]) -> u32 {
+        flags.iter().fold(0, |acc, f| acc | f.bit())
+    }
+
+    pub fn from_bits(bits: u32) -> Vec<QualityFlag> {
+        Self::ALL.into_iter().filter(|f| bits & f.bit() != 0).collect()
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             QualityFlag::NoFace => "no_face",
