@@ -20,9 +20,12 @@ use mien_vision::{
     frame::{DecodeLimits, load_image},
 };
 
+use mien_store::{Recorder, RecorderConfig, SourceKind, StoreOptions};
+
 use crate::{
     EXIT_INPUT, parse_duration_ms,
     record::{CSV_HEADER, Format, Record},
+    sessions::{DbArgs, SessionArgs},
     setup::SetupArgs,
 };
 
@@ -49,6 +52,11 @@ pub struct AnalyzeArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Also store the samples as a session in the session store (one input only; see `mien sessions`).
+    #[arg(long)]
+    pub save: bool,
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"];
@@ -97,10 +105,26 @@ fn progress(quiet: bool) -> ProgressBar {
     }
 }
 
-pub fn run(setup: &SetupArgs, args: &AnalyzeArgs) -> Result<u8> {
+pub fn run(setup: &SetupArgs, db: &DbArgs, args: &AnalyzeArgs) -> Result<u8> {
     let inputs = expand(&args.paths)?;
     let loaded = setup.load()?;
     let mut analyzer = loaded.analyzer(args.detector, args.model)?;
+    let recorder = if args.save {
+        if args.paths.len() != 1 {
+            anyhow::bail!("--save stores one session: give exactly one video, image or folder");
+        }
+        let input = &args.paths[0];
+        let source = if is_video_path(input) { SourceKind::Video } else { SourceKind::Images };
+        let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let provider = loaded.runtime.provider_status().active.name().to_string();
+        let new = args.session.new_session(source, &name, analyzer.classifier_id(), &provider)?;
+        let mut store = db.open()?;
+        let id = store.create_session(&new, &db.actor())?;
+        let path = db.path()?;
+        Some(Recorder::start(&path, id, StoreOptions::default(), RecorderConfig::default())?)
+    } else {
+        None
+    };
 
     let mut out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(BufWriter::new(File::create(p).with_context(|| format!("creating {}", p.display()))?)),
@@ -114,10 +138,11 @@ pub fn run(setup: &SetupArgs, args: &AnalyzeArgs) -> Result<u8> {
     for path in &inputs {
         analyzer.reset();
         let source = path.to_string_lossy();
+        let mut sink = Sink { format: args.format, out: &mut *out, recorder: recorder.as_ref() };
         let result = if is_video_path(path) {
-            analyze_video(&mut analyzer, path, &source, args, &mut *out, &bar)
+            analyze_video(&mut analyzer, path, &source, args.every, &mut sink, &bar)
         } else {
-            analyze_image(&mut analyzer, path, &source, args.format, &mut *out)
+            analyze_image(&mut analyzer, path, &source, &mut sink)
         };
         if let Err(e) = result {
             failed += 1;
@@ -126,20 +151,40 @@ pub fn run(setup: &SetupArgs, args: &AnalyzeArgs) -> Result<u8> {
         out.flush().context("writing output")?;
     }
     bar.finish_and_clear();
+    if let Some(rec) = recorder {
+        let id = rec.session_id();
+        if failed > 0 {
+            drop(rec); // commits what was analysed and marks the session interrupted
+            eprintln!("mien: session {id} saved as interrupted (an input failed)");
+        } else {
+            let n = rec.finish()?;
+            eprintln!("mien: saved session {id} ({n} samples); see `mien sessions show {id}`");
+        }
+    }
     Ok(if failed > 0 { EXIT_INPUT } else { 0 })
 }
 
-fn analyze_image(
-    analyzer: &mut Analyzer,
-    path: &Path,
-    source: &str,
+/// Where samples go: the output stream, and the session recorder with `--save`.
+struct Sink<'a> {
     format: Format,
-    out: &mut dyn Write,
-) -> Result<()> {
+    out: &'a mut dyn Write,
+    recorder: Option<&'a Recorder>,
+}
+
+impl Sink<'_> {
+    fn write(&mut self, source: &str, sample: mien_core::Sample) -> Result<()> {
+        Record::new(source, &sample).write(self.format, self.out)?;
+        if let Some(r) = self.recorder {
+            r.record(sample)?;
+        }
+        Ok(())
+    }
+}
+
+fn analyze_image(analyzer: &mut Analyzer, path: &Path, source: &str, sink: &mut Sink<'_>) -> Result<()> {
     let img = load_image(path, &DecodeLimits::default())?;
     let a = analyzer.analyze(0, &img)?;
-    Record::new(source, &a.sample).write(format, out)?;
-    Ok(())
+    sink.write(source, a.sample)
 }
 
 enum Decoded {
@@ -151,12 +196,11 @@ fn analyze_video(
     analyzer: &mut Analyzer,
     path: &Path,
     source: &str,
-    args: &AnalyzeArgs,
-    out: &mut dyn Write,
+    every: u64,
+    sink: &mut Sink<'_>,
     bar: &ProgressBar,
 ) -> Result<()> {
     let (tx, rx) = mpsc::sync_channel::<Result<Decoded, VideoError>>(2);
-    let every = args.every;
     std::thread::scope(|scope| -> Result<()> {
         // The decoder thread owns the FFmpeg contexts; it stops when the receiver goes away.
         scope.spawn(move || {
@@ -189,7 +233,7 @@ fn analyze_video(
                 }
                 Decoded::Frame(frame) => {
                     let a = analyzer.analyze(frame.t_ms, &frame.image)?;
-                    Record::new(source, &a.sample).write(args.format, out)?;
+                    sink.write(source, a.sample)?;
                     bar.inc(1);
                 }
             }

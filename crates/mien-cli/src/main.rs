@@ -7,6 +7,7 @@
 mod analyze;
 mod doctor;
 mod record;
+mod sessions;
 mod setup;
 
 use std::process::ExitCode;
@@ -18,6 +19,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(flatten)]
     setup: setup::SetupArgs,
+    #[command(flatten)]
+    db: sessions::DbArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -26,6 +29,11 @@ struct Cli {
 enum Command {
     /// Analyse images, folders of images and video files; one sample per image / sampled video frame.
     Analyze(analyze::AnalyzeArgs),
+    /// Sessions stored with `analyze --save` (and by the app): list, show, export, delete, purge, policy, audit.
+    Sessions {
+        #[command(subcommand)]
+        command: sessions::SessionsCommand,
+    },
     /// Show the ONNX Runtime, execution providers and models in use; exits non-zero when something is missing.
     Doctor(doctor::DoctorArgs),
 }
@@ -41,7 +49,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(args) => analyze::run(&cli.setup, &args),
+        Command::Analyze(args) => analyze::run(&cli.setup, &cli.db, &args),
+        Command::Sessions { command } => sessions::run(&cli.db, &command),
         Command::Doctor(args) => doctor::run(&cli.setup, &args),
     };
     match result {

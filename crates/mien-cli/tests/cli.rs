@@ -10,7 +10,7 @@ use serde_json::Value;
 
 fn mien() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mien"));
-    c.env_remove("MIEN_LOG").env_remove("ORT_DYLIB_PATH").env_remove("MIEN_MODELS_DIR");
+    c.env_remove("MIEN_LOG").env_remove("ORT_DYLIB_PATH").env_remove("MIEN_MODELS_DIR").env_remove("MIEN_DB");
     c
 }
 
@@ -262,4 +262,65 @@ fn crc32(data: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+fn with_db(db: &Path) -> Command {
+    let mut c = mien();
+    c.env("MIEN_DB", db).env("MIEN_ACTOR", "tester");
+    c
+}
+
+/// `analyze --save` stores a session through the recorder; `sessions` lists, shows, exports (JSON and CSV, audited)
+/// and erases it; the policy and consent rules hold from the command line too.
+#[test]
+fn save_list_show_export_delete() {
+    let Some(m) = media() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("mien.db");
+    let video = m.join("videos/zwm_clip_01_tears_of_steel.mp4");
+    let secret = "CANDIDATE-SAVE-TEST-4471";
+
+    // No jurisdiction chosen yet: interviews are refused, practice is fine.
+    let out = run(with_db(&db).args(["analyze", "--save", "--candidate", secret]).arg(&video));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not allow interview analysis"));
+    assert!(run(with_db(&db).args(["sessions", "policy", "--jurisdiction", "us_illinois"])).status.success());
+    let out = run(with_db(&db).args(["analyze", "--save", "--candidate", secret, "--interviewer", "Alex"]).arg(&video));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("consent"), "interview without consent must fail");
+    let out = run(with_db(&db)
+        .args(["analyze", "--save", "--every", "500ms", "--candidate", secret, "--interviewer", "Alex"])
+        .args(["--consent-method", "written", "--notice-version", "v1"])
+        .arg(&video));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(jsonl(&out).len(), 20);
+
+    let list = run(with_db(&db).args(["sessions", "list", "--json"]));
+    let list: Value = serde_json::from_slice(&list.stdout).expect("json");
+    let id = list[0]["id"].as_i64().expect("id");
+    assert_eq!(list[0]["status"], "finished");
+    assert_eq!(list[0]["sample_count"], 20);
+
+    let show = run(with_db(&db).args(["sessions", "show", &id.to_string()]));
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.contains("face visible") && text.contains("not reliable indicators"), "{text}");
+
+    let json_path = tmp.path().join("s.json");
+    assert!(run(with_db(&db).args(["sessions", "export", &id.to_string(), "-o"]).arg(&json_path)).status.success());
+    let export: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).expect("read")).expect("valid JSON");
+    assert_eq!(export["samples"].as_array().expect("samples").len(), 20);
+    assert_eq!(export["session"]["candidate_ref"], secret);
+    assert!(export["summary"]["overall"]["shares"].is_object());
+    let csv = run(with_db(&db).args(["sessions", "export", &id.to_string(), "--format", "csv"]));
+    assert_eq!(String::from_utf8_lossy(&csv.stdout).lines().count(), 21);
+
+    assert!(run(with_db(&db).args(["sessions", "delete", &id.to_string()])).status.success());
+    let bytes =
+        [std::fs::read(&db).expect("db"), std::fs::read(tmp.path().join("mien.db-wal")).unwrap_or_default()].concat();
+    assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "candidate reference survived deletion");
+    let audit = run(with_db(&db).args(["sessions", "audit", "--verify"]));
+    assert!(audit.status.success());
+    let log = String::from_utf8_lossy(&audit.stdout);
+    for action in ["policy", "consent", "create", "view", "export", "delete"] {
+        assert!(log.contains(action), "audit log lacks {action}: {log}");
+    }
 }

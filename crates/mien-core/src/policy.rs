@@ -84,12 +84,10 @@ impl std::str::FromStr for Jurisdiction {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let norm = s.replace('-', "_").to_ascii_lowercase();
-        Self::ALL.into_iter().find(|j| j.name() == norm).ok_or_else(|| {
-            format!(
-                "unknown jurisdiction `{s}` (one of: {})",
-                Self::ALL.map(|j| j.name()).join(", ")
-            )
-        })
+        Self::ALL
+            .into_iter()
+            .find(|j| j.name() == norm)
+            .ok_or_else(|| format!("unknown jurisdiction `{s}` (one of: {})", Self::ALL.map(|j| j.name()).join(", ")))
     }
 }
 

@@ -251,7 +251,7 @@ pub fn summarize(samples: &[Sample], markers: &[Marker], end_ms: Option<u64>, cf
         }
     }
     let window = range_stats(&spans, 0, end.min(cfg.baseline_ms));
-    let baseline = (window.visible_ms > 0.0).then(|| Baseline {
+    let baseline = (window.visible_ms > 0.0).then_some(Baseline {
         window,
         shift: AttitudeShares {
             negative: overall.shares.negative - window.shares.negative,

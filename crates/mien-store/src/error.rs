@@ -11,7 +11,9 @@ pub enum StoreError {
     #[error("migration {name} failed (the database keeps its previous schema): {reason}")]
     Migration { name: String, reason: String },
 
-    #[error("an interview session needs the candidate's consent record first (notice version, method, who recorded it)")]
+    #[error(
+        "an interview session needs the candidate's consent record first (notice version, method, who recorded it)"
+    )]
     ConsentRequired,
 
     #[error("the jurisdiction policy ({jurisdiction}) does not allow interview analysis; only practice sessions")]

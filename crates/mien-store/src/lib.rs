@@ -27,12 +27,12 @@ use chrono::{DateTime, Utc};
 use mien_core::{Jurisdiction, Marker, Sample, SummaryConfig, summarize};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::rows::{parse_ts, ts};
 pub use crate::{
     error::{Result, StoreError},
     recorder::{Recorder, RecorderConfig},
     types::*,
 };
-use crate::rows::{parse_ts, ts};
 
 /// The time source (a fake one in tests of retention).
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -107,7 +107,8 @@ const SESSION_COLUMNS: &str = "s.id, s.kind, s.candidate_ref, s.role, s.intervie
     c.recorded_at, (SELECT count(*) FROM samples WHERE session_id = s.id)";
 
 fn parse<T: std::str::FromStr<Err = StoreError>>(v: String) -> rusqlite::Result<T> {
-    v.parse().map_err(|e: StoreError| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    v.parse()
+        .map_err(|e: StoreError| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 fn session_from_row(r: &Row<'_>) -> rusqlite::Result<SessionInfo> {
@@ -257,7 +258,8 @@ impl Store {
                 _ => return Err(StoreError::ConsentRequired),
             }
         }
-        for (v, what) in [(&new.candidate_ref, "candidate reference"), (&new.role, "role"), (&new.interviewer, "interviewer")]
+        for (v, what) in
+            [(&new.candidate_ref, "candidate reference"), (&new.role, "role"), (&new.interviewer, "interviewer")]
         {
             if let Some(v) = v {
                 non_empty(v, what, 200)?;
@@ -380,14 +382,17 @@ impl Store {
     }
 
     pub fn markers(&self, id: i64) -> Result<Vec<Marker>> {
-        let mut stmt = self.conn.prepare_cached("SELECT t_ms, label FROM markers WHERE session_id = ?1 ORDER BY t_ms, id")?;
-        let rows = stmt.query_map([id], |r| Ok(Marker { t_ms: r.get::<_, i64>(0)?.max(0) as u64, label: r.get(1)? }))?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT t_ms, label FROM markers WHERE session_id = ?1 ORDER BY t_ms, id")?;
+        let rows =
+            stmt.query_map([id], |r| Ok(Marker { t_ms: r.get::<_, i64>(0)?.max(0) as u64, label: r.get(1)? }))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     pub fn notes(&self, id: i64) -> Result<Vec<Note>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT id, t_ms, text, created_at FROM notes WHERE session_id = ?1 ORDER BY id")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, t_ms, text, created_at FROM notes WHERE session_id = ?1 ORDER BY id")?;
         let rows = stmt.query_map([id], |r| {
             Ok(Note {
                 id: r.get(0)?,
@@ -474,7 +479,8 @@ impl Store {
         let days = self.settings()?.retention_days;
         let cutoff = self.now() - chrono::Duration::days(i64::from(days));
         let ids: Vec<i64> = {
-            let mut stmt = self.conn.prepare("SELECT id FROM sessions WHERE started_at < ?1 AND status <> 'recording'")?;
+            let mut stmt =
+                self.conn.prepare("SELECT id FROM sessions WHERE started_at < ?1 AND status <> 'recording'")?;
             stmt.query_map([ts(cutoff)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
         };
         for &id in &ids {
@@ -496,9 +502,9 @@ impl Store {
     }
 
     pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, at, actor, action, session_id, detail, prev_hash, hash FROM audit_log ORDER BY id",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, at, actor, action, session_id, detail, prev_hash, hash FROM audit_log ORDER BY id")?;
         let rows = stmt.query_map([], |r| {
             Ok(AuditEntry {
                 id: r.get(0)?,
@@ -516,9 +522,9 @@ impl Store {
 
     /// Recompute the hash chain; returns the number of rows, or where it breaks.
     pub fn verify_audit_chain(&self) -> Result<usize> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, at, actor, action, session_id, detail, prev_hash, hash FROM audit_log ORDER BY id",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, at, actor, action, session_id, detail, prev_hash, hash FROM audit_log ORDER BY id")?;
         let mut rows = stmt.query([])?;
         let mut prev = rows::GENESIS.to_string();
         let mut n = 0;
@@ -531,9 +537,13 @@ impl Store {
             if stored_prev != prev {
                 return Err(StoreError::AuditTampered { row: id, reason: "previous hash does not match".into() });
             }
-            let expect = rows::audit_hash(&prev, &at, &r.get::<_, String>(2)?, action, r.get(4)?, &r.get::<_, String>(5)?);
+            let expect =
+                rows::audit_hash(&prev, &at, &r.get::<_, String>(2)?, action, r.get(4)?, &r.get::<_, String>(5)?);
             if expect != stored {
-                return Err(StoreError::AuditTampered { row: id, reason: "row content does not match its hash".into() });
+                return Err(StoreError::AuditTampered {
+                    row: id,
+                    reason: "row content does not match its hash".into(),
+                });
             }
             prev = stored;
             n += 1;

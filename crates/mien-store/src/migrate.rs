@@ -31,7 +31,8 @@ pub fn migrate(conn: &mut Connection) -> Result<u32> {
     }
     for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql).map_err(|e| StoreError::Migration { name: (*name).to_string(), reason: e.to_string() })?;
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Migration { name: (*name).to_string(), reason: e.to_string() })?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         tracing::info!(version, name, "applied migration");
@@ -69,9 +70,8 @@ mod tests {
         assert!(bad.is_err());
         drop(tx); // rolls back
         assert_eq!(user_version(&conn).expect("v"), LATEST);
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'x'", [], |r| r.get(0))
-            .expect("query");
+        let n: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'x'", [], |r| r.get(0)).expect("query");
         assert_eq!(n, 0);
     }
 }

@@ -85,9 +85,7 @@ fn attitude_of(s: Option<String>) -> rusqlite::Result<Option<Attitude>> {
 
 fn probs_of(a: Option<f64>, b: Option<f64>, c: Option<f64>) -> rusqlite::Result<Option<AttitudeProbs>> {
     match (a, b, c) {
-        (Some(a), Some(b), Some(c)) => {
-            AttitudeProbs::new(&[a as f32, b as f32, c as f32]).map(Some).map_err(conv)
-        }
+        (Some(a), Some(b), Some(c)) => AttitudeProbs::new(&[a as f32, b as f32, c as f32]).map(Some).map_err(conv),
         _ => Ok(None),
     }
 }
@@ -99,7 +97,12 @@ pub fn sample_from_row(r: &Row<'_>) -> rusqlite::Result<Sample> {
         .ok_or_else(|| conv(StoreError::Invalid(format!("unknown sample status {status}"))))?;
     let face = match (r.get::<_, Option<f64>>(3)?, r.get::<_, Option<f64>>(7)?) {
         (Some(x1), Some(score)) => Some(FaceObservation {
-            bbox: FaceBox::new(x1 as f32, r.get::<_, f64>(4)? as f32, r.get::<_, f64>(5)? as f32, r.get::<_, f64>(6)? as f32),
+            bbox: FaceBox::new(
+                x1 as f32,
+                r.get::<_, f64>(4)? as f32,
+                r.get::<_, f64>(5)? as f32,
+                r.get::<_, f64>(6)? as f32,
+            ),
             score: score as f32,
         }),
         _ => None,
@@ -147,9 +150,10 @@ pub fn append_audit(
     session_id: Option<i64>,
     detail: &str,
 ) -> Result<()> {
-    let prev: String = tx
-        .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
-        .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(GENESIS.to_string()) } else { Err(e) })?;
+    let prev: String =
+        tx.query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).or_else(|e| {
+            if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(GENESIS.to_string()) } else { Err(e) }
+        })?;
     let at = ts(at);
     let hash = audit_hash(&prev, &at, actor, action, session_id, detail);
     tx.execute(

@@ -287,7 +287,8 @@ fn report_summarises_and_export_is_a_snapshot() {
     let mut store = Store::open_in_memory().expect("open");
     store.set_policy(Jurisdiction::UsOther, 30, "admin").expect("policy");
     let id = store.create_session(&interview("c"), "hr").expect("session");
-    let samples: Vec<Sample> = (0..100).map(|i| if i < 50 { face_sample(i * 100, 0.1) } else { face_sample(i * 100, 0.9) }).collect();
+    let samples: Vec<Sample> =
+        (0..100).map(|i| if i < 50 { face_sample(i * 100, 0.1) } else { face_sample(i * 100, 0.9) }).collect();
     store.append_samples(id, &samples).expect("append");
     store.add_marker(id, 5000, "asked about salary").expect("marker");
     store.finish_session(id).expect("finish");
