@@ -6,6 +6,8 @@
 
 mod analyze;
 mod doctor;
+mod eval;
+mod npz;
 mod record;
 mod sessions;
 mod setup;
@@ -34,6 +36,8 @@ enum Command {
         #[command(subcommand)]
         command: sessions::SessionsCommand,
     },
+    /// Attitude accuracy of a model on labelled faces (.npz): accuracy, macro-F1, MCC, kappa, confusion matrix.
+    Eval(eval::EvalArgs),
     /// Show the ONNX Runtime, execution providers and models in use; exits non-zero when something is missing.
     Doctor(doctor::DoctorArgs),
 }
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(&cli.setup, &cli.db, &args),
         Command::Sessions { command } => sessions::run(&cli.db, &command),
         Command::Doctor(args) => doctor::run(&cli.setup, &args),
+        Command::Eval(args) => eval::run(&cli.setup, &args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

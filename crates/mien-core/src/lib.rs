@@ -6,6 +6,7 @@
 
 pub mod attitude;
 pub mod geometry;
+pub mod metrics;
 pub mod policy;
 pub mod sample;
 pub mod smoothing;
