@@ -5,6 +5,7 @@
 //! incomplete (ONNX Runtime or a model missing or broken).
 
 mod analyze;
+mod bench;
 mod doctor;
 mod eval;
 mod npz;
@@ -38,6 +39,8 @@ enum Command {
     },
     /// Attitude accuracy of a model on labelled faces (.npz): accuracy, macro-F1, MCC, kappa, confusion matrix.
     Eval(eval::EvalArgs),
+    /// Measure the per-frame path (decode, detect, crop, classify, smooth) on this machine.
+    Bench(bench::BenchArgs),
     /// Show the ONNX Runtime, execution providers and models in use; exits non-zero when something is missing.
     Doctor(doctor::DoctorArgs),
 }
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Sessions { command } => sessions::run(&cli.db, &command),
         Command::Doctor(args) => doctor::run(&cli.setup, &args),
         Command::Eval(args) => eval::run(&cli.setup, &args),
+        Command::Bench(args) => bench::run(&cli.setup, &args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

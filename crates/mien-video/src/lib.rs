@@ -31,7 +31,7 @@ pub enum VideoError {
     Codec { path: PathBuf, reason: String },
     #[error("video {path}: read error after {decoded} frames: {reason}")]
     Read { path: PathBuf, decoded: u64, reason: String },
-    #[error("video {path} is truncated or corrupt: decoded {decoded} of the {expected} frames its index announces")]
+    #[error("video {path} is truncated or corrupt: it holds {decoded} of the {expected} frames its index announces")]
     Truncated { path: PathBuf, decoded: u64, expected: u64 },
     #[error("video {path}: frame of {width}x{height} is outside the accepted size")]
     FrameSize { path: PathBuf, width: u32, height: u32 },
@@ -82,6 +82,9 @@ pub struct VideoReader {
     decoded: u64,
     eof_sent: bool,
     done: bool,
+    discard: ffmpeg::Discard,
+    /// Packets of the video stream read from the file (decoded or deliberately skipped).
+    packets: u64,
     scratch: frame::Video,
 }
 
@@ -160,6 +163,8 @@ impl VideoReader {
             decoded: 0,
             eof_sent: false,
             done: false,
+            discard: ffmpeg::Discard::Default,
+            packets: 0,
             scratch: frame::Video::empty(),
         })
     }
@@ -168,9 +173,14 @@ impl VideoReader {
         &self.info
     }
 
-    /// Frames decoded so far (sampled or not).
+    /// Frames decoded so far (sampled or not; frames skipped as unneeded are not counted).
     pub fn decoded(&self) -> u64 {
         self.decoded
+    }
+
+    /// Video packets read so far (one per frame).
+    pub fn packets(&self) -> u64 {
+        self.packets
     }
 
     /// The next sampled frame, `Ok(None)` at the end of a complete stream.
@@ -194,9 +204,10 @@ impl VideoReader {
                 }
                 Err(ffmpeg::Error::Eof) => {
                     self.done = true;
+                    // A file cut after its index demuxes fewer packets than the index announces frames.
                     let expected = self.info.frames;
-                    if expected > 0 && (self.decoded as f64) < expected as f64 * COMPLETE_RATIO {
-                        return Err(VideoError::Truncated { path: self.path.clone(), decoded: self.decoded, expected });
+                    if expected > 0 && (self.packets as f64) < expected as f64 * COMPLETE_RATIO {
+                        return Err(VideoError::Truncated { path: self.path.clone(), decoded: self.packets, expected });
                     }
                     return Ok(None);
                 }
@@ -223,6 +234,8 @@ impl VideoReader {
         loop {
             match packet.read(&mut self.input) {
                 Ok(()) if packet.stream() == self.stream_index => {
+                    self.choose_discard(&packet);
+                    self.packets += 1;
                     match self.decoder.send_packet(&packet) {
                         Ok(()) => return Ok(()),
                         // A corrupt packet: skip it, the decoder resynchronises on the next key frame.
@@ -241,6 +254,24 @@ impl VideoReader {
                 Err(ffmpeg::Error::InvalidData) => continue,
                 Err(e) => return Err(self.read_error(e)),
             }
+        }
+    }
+
+    /// When sampling, frames that nothing else references (H.264 non-reference B-frames) and whose time is well
+    /// before the next sampling point are not decoded at all. Frames near a sampling point always are, so the
+    /// sampled times are the same as when decoding everything.
+    fn choose_discard(&mut self, packet: &ffmpeg::Packet) {
+        if self.every_ms == 0 {
+            return;
+        }
+        let frame_ms = self.info.fps.map_or(100.0, |f| 1000.0 / f);
+        let start = self.start_pts.unwrap_or(0);
+        let t_ms = packet.pts().map_or(f64::MAX, |p| (p - start) as f64 * self.time_base * 1000.0);
+        let far = t_ms + 2.0 * frame_ms < self.next_due_ms as f64;
+        let want = if far { ffmpeg::Discard::NonReference } else { ffmpeg::Discard::Default };
+        if want != self.discard {
+            self.decoder.skip_frame(want);
+            self.discard = want;
         }
     }
 

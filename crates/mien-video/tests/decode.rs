@@ -142,3 +142,19 @@ fn cut_after_the_index_is_reported_as_truncated() {
     }
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+/// Sampling every 500 ms skips decoding most non-reference frames of a clip with B-frames, yet returns frames at
+/// the same times as decoding everything.
+#[test]
+fn sampling_skips_unneeded_frames_without_moving_samples() {
+    let Some(dir) = videos() else { return };
+    let path = dir.join("zwm_clip_01_tears_of_steel.mp4");
+    let all: Vec<u64> = VideoReader::open(&path, 0, 1).expect("open").map(|f| f.expect("frame").t_ms).collect();
+    let mut r = VideoReader::open(&path, 500, 1).expect("open");
+    let sampled: Vec<u64> = r.by_ref().map(|f| f.expect("frame").t_ms).collect();
+    let expect: Vec<u64> = (0..20).map(|k| *all.iter().find(|&&t| t >= k * 500).expect("a frame")).collect();
+    assert_eq!(sampled, expect);
+    assert_eq!(r.packets(), 240);
+    eprintln!("decoded {} of 240 frames", r.decoded());
+    assert!(r.decoded() < 200, "decoded {} of 240 frames", r.decoded());
+}

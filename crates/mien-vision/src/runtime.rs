@@ -204,15 +204,15 @@ impl Runtime {
             .map_err(|e| VisionError::RuntimeLoad { path: library.path.clone(), reason: e.to_string() })?;
         let version = runtime_version(&library.path);
         tracing::debug!(path = %library.path.display(), source = library.source, %version, "ONNX Runtime loaded");
-        let requested = config.provider;
-        let status = match provider_compiled_in(requested) {
-            Ok(()) => ProviderStatus { requested, active: requested, fallback_reason: None },
-            Err(reason) => {
-                tracing::warn!(provider = %requested, %reason, "execution provider unavailable; using CPU");
-                ProviderStatus { requested, active: ExecutionProviderKind::Cpu, fallback_reason: Some(reason) }
-            }
-        };
+        let status = initial_status(config.provider);
         Ok(Self { env, library, version, intra_threads: config.intra_threads.max(1), status: Mutex::new(status) })
+    }
+
+    /// Ask for another execution provider for the sessions created from now on (ONNX Runtime allows one
+    /// environment per process, so this is how one process uses several providers, e.g. `mien bench`).
+    pub fn request_provider(&self, kind: ExecutionProviderKind) {
+        let mut st = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        *st = initial_status(kind);
     }
 
     pub fn library(&self) -> &LocatedLibrary {
@@ -265,6 +265,16 @@ impl Runtime {
             None => builder,
         };
         builder.commit_from_file(path).map_err(|e| e.to_string())
+    }
+}
+
+fn initial_status(requested: ExecutionProviderKind) -> ProviderStatus {
+    match provider_compiled_in(requested) {
+        Ok(()) => ProviderStatus { requested, active: requested, fallback_reason: None },
+        Err(reason) => {
+            tracing::warn!(provider = %requested, %reason, "execution provider unavailable; using CPU");
+            ProviderStatus { requested, active: ExecutionProviderKind::Cpu, fallback_reason: Some(reason) }
+        }
     }
 }
 
