@@ -15,12 +15,12 @@ use std::{
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use image::RgbImage;
+use mien_video::{VideoReader, is_video_path};
 use mien_vision::{
     AnalyzerConfig, ClassifierChoice, DetectorMode, ExecutionProviderKind,
     frame::{DecodeLimits, PixelLayout, frame_from_raw, load_image},
     resize::resize,
 };
-use mien_video::{VideoReader, is_video_path};
 use serde::Serialize;
 
 use crate::setup::SetupArgs;
@@ -116,7 +116,11 @@ pub fn peak_rss_mb() -> Option<f64> {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
@@ -193,7 +197,8 @@ fn run_raw(analyzers: &mut [mien_vision::Analyzer], frames: &[RawFrame], count: 
                         let f = &frames[i % frames.len()];
                         let t_ms = i as u64 * 100;
                         let t0 = Instant::now();
-                        let img = frame_from_raw(f.width, f.height, PixelLayout::Rgba8, &f.rgba, &DecodeLimits::default())?;
+                        let img =
+                            frame_from_raw(f.width, f.height, PixelLayout::Rgba8, &f.rgba, &DecodeLimits::default())?;
                         let decode = t0.elapsed();
                         let r = a.analyze(t_ms, &img)?;
                         t.decode.push(ms(decode));
@@ -219,7 +224,11 @@ fn run_raw(analyzers: &mut [mien_vision::Analyzer], frames: &[RawFrame], count: 
 }
 
 /// The video workload with one analyzer: decode (timed per frame) then analyse, sequentially.
-fn run_video(analyzer: &mut mien_vision::Analyzer, path: &std::path::Path, limit: usize) -> Result<(Times, Duration, u32, u32)> {
+fn run_video(
+    analyzer: &mut mien_vision::Analyzer,
+    path: &std::path::Path,
+    limit: usize,
+) -> Result<(Times, Duration, u32, u32)> {
     let mut reader = VideoReader::open(path, 0, 1)?;
     let (w, h) = (reader.info().width, reader.info().height);
     let mut t = Times::new();
@@ -287,7 +296,8 @@ pub fn run(setup: &SetupArgs, args: &BenchArgs) -> Result<u8> {
         runtime.request_provider(provider);
         let max_threads = args.threads.iter().copied().max().unwrap_or(1);
         let t0 = Instant::now();
-        let mut analyzers = vec![loaded.store.analyzer(runtime, args.detector, args.model, AnalyzerConfig::default())?];
+        let mut analyzers =
+            vec![loaded.store.analyzer(runtime, args.detector, args.model, AnalyzerConfig::default())?];
         report.model_load_ms = ms(t0.elapsed());
         report.model = analyzers[0].classifier_id().to_string();
         for _ in 1..max_threads {
@@ -349,11 +359,24 @@ pub fn run(setup: &SetupArgs, args: &BenchArgs) -> Result<u8> {
 }
 
 fn print_text(r: &BenchReport) {
-    println!("{} ({} CPUs), ONNX Runtime {}, detector {}, model {}", r.machine, r.cpus, r.onnxruntime, r.detector, r.model);
+    println!(
+        "{} ({} CPUs), ONNX Runtime {}, detector {}, model {}",
+        r.machine, r.cpus, r.onnxruntime, r.detector, r.model
+    );
     println!("model load {:.1} ms, peak memory {:.0} MB", r.model_load_ms, r.peak_rss_mb.unwrap_or(f64::NAN));
     println!(
         "{:<10} {:>9} {:>8} {:>3} {:>8} {:>8}   {:>13} {:>13} {:>13} {:>13} {:>13}",
-        "workload", "size", "provider", "thr", "fps", "fps/thr", "decode p50/95", "detect", "classify", "smooth", "total"
+        "workload",
+        "size",
+        "provider",
+        "thr",
+        "fps",
+        "fps/thr",
+        "decode p50/95",
+        "detect",
+        "classify",
+        "smooth",
+        "total"
     );
     for w in &r.workloads {
         let p = |x: &Percentiles| format!("{:.2}/{:.2}", x.p50_ms, x.p95_ms);

@@ -22,7 +22,8 @@ pub struct Npz {
 impl Npz {
     pub fn open(path: &Path) -> Result<Self> {
         let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let archive = zip::ZipArchive::new(f).with_context(|| format!("{} is not an .npz (zip) archive", path.display()))?;
+        let archive =
+            zip::ZipArchive::new(f).with_context(|| format!("{} is not an .npz (zip) archive", path.display()))?;
         Ok(Self { archive })
     }
 

@@ -74,7 +74,9 @@ impl Confusion {
             precision,
             f1,
             confusion: self.counts.clone(),
-            confusion_normalised: (0..k).map(|i| (0..k).map(|j| div(self.counts[i][j] as f64, row[i])).collect()).collect(),
+            confusion_normalised: (0..k)
+                .map(|i| (0..k).map(|j| div(self.counts[i][j] as f64, row[i])).collect())
+                .collect(),
         }
     }
 }
