@@ -250,7 +250,7 @@ fn run_video(
 }
 
 pub fn run(setup: &SetupArgs, args: &BenchArgs) -> Result<u8> {
-    if args.frames == 0 || args.threads.iter().any(|&t| t == 0) {
+    if args.frames == 0 || args.threads.contains(&0) {
         bail!("--frames and --threads must be positive");
     }
     let loaded = setup.load()?;
