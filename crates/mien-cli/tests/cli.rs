@@ -324,3 +324,59 @@ fn save_list_show_export_delete() {
         assert!(log.contains(action), "audit log lacks {action}: {log}");
     }
 }
+
+#[test]
+fn eval_reports_every_metric_as_json() {
+    let Some(m) = media() else { return };
+    let npz = m.join("../fer2013/fer2013_trainval.npz");
+    if !npz.is_file() {
+        eprintln!("SKIP: {} not found", npz.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = run(mien()
+        .args(["eval"])
+        .arg(&npz)
+        .args(["--split", "publictest", "--labels", "ferplus", "--model", "mini-xception", "--limit", "300"])
+        .args(["--format", "json", "--report"])
+        .arg(tmp.path()));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["n"], 300);
+    for key in ["accuracy", "macro_f1", "mcc", "kappa"] {
+        let v = r[key].as_f64().unwrap_or_else(|| panic!("{key}"));
+        assert!(v > 0.3 && v < 1.0, "{key} = {v}");
+    }
+    let c = r["confusion"].as_array().expect("confusion");
+    assert_eq!(c.len(), 3);
+    let total: u64 = c.iter().flat_map(|row| row.as_array().expect("row")).map(|v| v.as_u64().expect("count")).sum();
+    assert_eq!(total, 300);
+    assert!(r["dedup"]["n"].as_u64().expect("dedup n") < 300);
+    let pngs = std::fs::read_dir(tmp.path()).expect("report").count();
+    assert_eq!(pngs, 2, "confusion matrix images (all rows, dedup)");
+}
+
+#[test]
+fn bench_reports_stages_and_memory() {
+    let Some(m) = media() else { return };
+    let out = run(mien().args(["bench", "--input"]).arg(m.join("videos/zwm_clip_01_tears_of_steel.mp4")).args([
+        "--frames",
+        "24",
+        "--threads",
+        "1,2",
+        "--format",
+        "json",
+    ]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let w = r["workloads"].as_array().expect("workloads");
+    assert_eq!(w.len(), 5, "video + 2 sizes x 2 thread counts");
+    for wl in w {
+        assert!(wl["fps"].as_f64().expect("fps") > 0.0);
+        for stage in ["decode", "detect", "crop", "classify", "smooth", "total"] {
+            assert!(wl["latency"][stage]["p95_ms"].as_f64().is_some(), "{stage}");
+        }
+    }
+    assert!(r["peak_rss_mb"].as_f64().expect("memory") > 10.0);
+    assert!(r["model_load_ms"].as_f64().expect("load") > 0.0);
+}
