@@ -161,6 +161,17 @@ impl Times {
     fn new() -> Self {
         Self { decode: vec![], detect: vec![], crop: vec![], classify: vec![], smooth: vec![], total: vec![], faces: 0 }
     }
+    /// One frame: its decode time, the analyzer's stage timings, and the whole.
+    fn record(&mut self, decode: Duration, r: &mien_vision::Analysis, total: Duration) {
+        self.decode.push(ms(decode));
+        self.detect.push(ms(r.timings.detect));
+        self.crop.push(ms(r.timings.crop));
+        self.classify.push(ms(r.timings.classify));
+        self.smooth.push(ms(r.timings.smooth));
+        self.total.push(ms(total));
+        self.faces += usize::from(r.sample.status.has_face());
+    }
+
     fn merge(&mut self, o: Times) {
         self.decode.extend(o.decode);
         self.detect.extend(o.detect);
@@ -201,13 +212,7 @@ fn run_raw(analyzers: &mut [mien_vision::Analyzer], frames: &[RawFrame], count: 
                             frame_from_raw(f.width, f.height, PixelLayout::Rgba8, &f.rgba, &DecodeLimits::default())?;
                         let decode = t0.elapsed();
                         let r = a.analyze(t_ms, &img)?;
-                        t.decode.push(ms(decode));
-                        t.detect.push(ms(r.timings.detect));
-                        t.crop.push(ms(r.timings.crop));
-                        t.classify.push(ms(r.timings.classify));
-                        t.smooth.push(ms(r.timings.smooth));
-                        t.total.push(ms(t0.elapsed()));
-                        t.faces += usize::from(r.sample.status.has_face());
+                        t.record(decode, &r, t0.elapsed());
                     }
                     Ok(t)
                 })
@@ -238,13 +243,7 @@ fn run_video(
         let Some(frame) = reader.next_frame()? else { break };
         let decode = t0.elapsed();
         let r = analyzer.analyze(frame.t_ms, &frame.image)?;
-        t.decode.push(ms(decode));
-        t.detect.push(ms(r.timings.detect));
-        t.crop.push(ms(r.timings.crop));
-        t.classify.push(ms(r.timings.classify));
-        t.smooth.push(ms(r.timings.smooth));
-        t.total.push(ms(t0.elapsed()));
-        t.faces += usize::from(r.sample.status.has_face());
+        t.record(decode, &r, t0.elapsed());
     }
     Ok((t, start.elapsed(), w, h))
 }

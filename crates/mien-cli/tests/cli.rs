@@ -15,16 +15,7 @@ fn mien() -> Command {
 }
 
 fn media() -> Option<PathBuf> {
-    let dir = std::env::var_os("MIEN_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("data/media");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIP: {} not found; media tests need ../shared", dir.display());
-        None
-    }
+    mien_testdata::media_dir()
 }
 
 fn run(cmd: &mut Command) -> Output {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mien_core::{ExpressionProbs, FaceBox, FaceObservation, QualityThresholds, Sample};
-use mien_store::{NewSession, Recorder, RecorderConfig, SessionKind, SourceKind, Store, StoreOptions};
+use mien_store::{NewSession, Recorder, RecorderConfig, SourceKind, Store, StoreOptions};
 
 fn hour_of_samples() -> Vec<Sample> {
     let p = ExpressionProbs::new(&[0.1, 0.05, 0.05, 0.4, 0.1, 0.1, 0.2]).expect("valid");
@@ -30,17 +30,7 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("bench.db");
     let mut store = Store::open(&db).expect("open");
-    let new = NewSession {
-        kind: SessionKind::Practice,
-        candidate_ref: None,
-        role: None,
-        interviewer: None,
-        source: SourceKind::Camera,
-        source_name: None,
-        model: "bench".into(),
-        provider: "cpu".into(),
-        consent: None,
-    };
+    let new = NewSession::practice(SourceKind::Camera, "bench", "cpu");
     let mut g = c.benchmark_group("recorder");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.bench_function("one_hour_at_10_per_s", |b| {

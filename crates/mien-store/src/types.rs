@@ -85,6 +85,23 @@ pub struct NewSession {
     pub consent: Option<ConsentInput>,
 }
 
+impl NewSession {
+    /// A practice session (a person rehearsing alone): no candidate, no consent needed.
+    pub fn practice(source: SourceKind, model: &str, provider: &str) -> Self {
+        Self {
+            kind: SessionKind::Practice,
+            candidate_ref: None,
+            role: None,
+            interviewer: None,
+            source,
+            source_name: None,
+            model: model.to_string(),
+            provider: provider.to_string(),
+            consent: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub id: i64,

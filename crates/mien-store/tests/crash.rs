@@ -17,7 +17,7 @@ use std::{
 };
 
 use mien_core::{ExpressionProbs, FaceBox, FaceObservation, QualityThresholds, Sample};
-use mien_store::{NewSession, Recorder, RecorderConfig, SessionKind, SessionStatus, SourceKind, Store, StoreOptions};
+use mien_store::{NewSession, Recorder, RecorderConfig, SessionStatus, SourceKind, Store, StoreOptions};
 
 /// A small deterministic PRNG (xorshift) so failures can be replayed from the printed seed.
 struct Rng(u64);
@@ -102,17 +102,7 @@ fn readers_never_see_busy_while_a_session_records() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("busy.db");
     let mut store = Store::open(&db).expect("open");
-    let practice = NewSession {
-        kind: SessionKind::Practice,
-        candidate_ref: None,
-        role: None,
-        interviewer: None,
-        source: SourceKind::Camera,
-        source_name: None,
-        model: "m".into(),
-        provider: "cpu".into(),
-        consent: None,
-    };
+    let practice = NewSession::practice(SourceKind::Camera, "m", "cpu");
     let id = store.create_session(&practice, "me").expect("session");
     let stop = Arc::new(AtomicBool::new(false));
     let reports = Arc::new(AtomicU64::new(0));

@@ -43,17 +43,7 @@ fn interview(candidate: &str) -> NewSession {
 }
 
 fn practice() -> NewSession {
-    NewSession {
-        kind: SessionKind::Practice,
-        candidate_ref: None,
-        role: None,
-        interviewer: None,
-        source: SourceKind::Camera,
-        source_name: None,
-        model: "ensemble".into(),
-        provider: "cpu".into(),
-        consent: None,
-    }
+    NewSession::practice(SourceKind::Camera, "ensemble", "cpu")
 }
 
 fn fake_clock(start: DateTime<Utc>) -> (Clock, Arc<Mutex<DateTime<Utc>>>) {

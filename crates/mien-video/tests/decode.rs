@@ -6,16 +6,7 @@ use mien_video::{VideoError, VideoReader};
 use sha2::{Digest, Sha256};
 
 fn videos() -> Option<PathBuf> {
-    let dir = std::env::var_os("MIEN_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("data/media/videos");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIP: {} not found", dir.display());
-        None
-    }
+    mien_testdata::shared_subdir("data/media/videos")
 }
 
 #[test]

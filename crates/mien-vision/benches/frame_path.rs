@@ -6,7 +6,7 @@
 //!
 //! ONNX Runtime runs with one intra-op thread, so `taskset -c 0` gives the one-core figure.
 
-use std::{hint::black_box, io::Cursor, path::PathBuf, time::Duration};
+use std::{hint::black_box, io::Cursor, time::Duration};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use image::{ImageFormat, RgbImage, imageops::FilterType};
@@ -22,10 +22,7 @@ const PHOTOS: &[&str] =
     &["skimage_astronaut.png", "fr_obama.jpg", "fr_two_people.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg"];
 
 fn frames() -> Vec<(RgbImage, Vec<u8>)> {
-    let dir = std::env::var_os("MIEN_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("data/media/photos");
+    let Some(dir) = mien_testdata::shared_subdir("data/media/photos") else { return Vec::new() };
     PHOTOS
         .iter()
         .filter_map(|name| {

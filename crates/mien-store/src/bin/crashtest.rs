@@ -5,25 +5,12 @@
 use std::{io::Write, path::PathBuf};
 
 use mien_core::{ExpressionProbs, FaceBox, FaceObservation, QualityThresholds, Sample};
-use mien_store::{NewSession, Recorder, RecorderConfig, SessionKind, SourceKind, Store, StoreOptions};
+use mien_store::{NewSession, Recorder, RecorderConfig, SourceKind, Store, StoreOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = PathBuf::from(std::env::args().nth(1).ok_or("usage: mien-store-crashtest DB")?);
     let mut store = Store::open(&db)?;
-    let id = store.create_session(
-        &NewSession {
-            kind: SessionKind::Practice,
-            candidate_ref: None,
-            role: None,
-            interviewer: None,
-            source: SourceKind::Camera,
-            source_name: None,
-            model: "crashtest".into(),
-            provider: "cpu".into(),
-            consent: None,
-        },
-        "crashtest",
-    )?;
+    let id = store.create_session(&NewSession::practice(SourceKind::Camera, "crashtest", "cpu"), "crashtest")?;
     drop(store);
     let rec = Recorder::start(&db, id, StoreOptions::default(), RecorderConfig { batch_max: 5, ..Default::default() })?;
     let mut out = std::io::stdout().lock();
