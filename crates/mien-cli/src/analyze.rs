@@ -46,8 +46,8 @@ pub struct AnalyzeArgs {
     /// Face detector: front (near faces), back (small faces) or auto (front, then back when front finds none).
     #[arg(long, default_value = "auto")]
     pub detector: DetectorMode,
-    /// Expression model: mini-xception, faceapi or ensemble (their mean).
-    #[arg(long, default_value = "ensemble")]
+    /// Expression model: mien (the project's own, default), mini-xception, faceapi or ensemble (their mean).
+    #[arg(long, default_value = "mien")]
     pub model: ClassifierChoice,
     /// Never show a progress bar.
     #[arg(long)]

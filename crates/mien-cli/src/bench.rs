@@ -41,7 +41,7 @@ pub struct BenchArgs {
     pub providers: Vec<ExecutionProviderKind>,
     #[arg(long, default_value = "front")]
     pub detector: DetectorMode,
-    #[arg(long, default_value = "ensemble")]
+    #[arg(long, default_value = "mien")]
     pub model: ClassifierChoice,
     #[arg(long, value_enum, default_value = "text")]
     pub format: crate::eval::EvalFormat,

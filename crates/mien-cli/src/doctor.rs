@@ -87,8 +87,10 @@ pub fn run(setup: &SetupArgs, args: &DoctorArgs) -> Result<u8> {
     }
     if let (Some(rt), Some(store)) = (&runtime, &store) {
         // Creating the sessions is what really decides the active provider.
-        if let Err(e) =
-            store.detector(rt, DetectorMode::Auto).and_then(|_| store.classifier(rt, ClassifierChoice::Ensemble))
+        if let Err(e) = store
+            .detector(rt, DetectorMode::Auto)
+            .and_then(|_| store.classifier(rt, ClassifierChoice::Mien))
+            .and_then(|_| store.classifier(rt, ClassifierChoice::Ensemble))
         {
             r.load_error = Some(e.to_string());
         }

@@ -41,8 +41,8 @@ pub struct EvalArgs {
     pub split: Option<u8>,
     #[arg(long, value_enum, default_value = "fer2013")]
     pub labels: Labels,
-    /// mini-xception, faceapi or ensemble.
-    #[arg(long, default_value = "ensemble")]
+    /// mien (default), mini-xception, faceapi or ensemble.
+    #[arg(long, default_value = "mien")]
     pub model: ClassifierChoice,
     #[arg(long, value_enum, default_value = "text")]
     pub format: EvalFormat,

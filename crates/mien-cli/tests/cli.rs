@@ -232,7 +232,7 @@ fn doctor_reports_runtime_providers_and_models() {
     assert_eq!(r["ok"], true);
     assert!(r["runtime"]["version"].as_str().expect("version").starts_with("1."));
     assert_eq!(r["runtime"]["active_provider"], "cpu");
-    assert_eq!(r["models"].as_array().expect("models").len(), 4);
+    assert_eq!(r["models"].as_array().expect("models").len(), 5);
     // A GPU provider that this runtime lacks is reported with its reason, and the run goes on on the CPU.
     let out = run(mien().args(["--provider", "cuda", "doctor", "--json"]));
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");

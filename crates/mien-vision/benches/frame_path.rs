@@ -88,7 +88,9 @@ fn bench(c: &mut Criterion) {
         let d = det.detect(f).expect("detect").into_iter().next().expect("a face");
         b.iter(|| black_box(crop(f, crop_rect(&d.bbox, DEFAULT_MARGIN, f.dimensions()).expect("rect"))))
     });
-    for choice in [ClassifierChoice::MiniXception, ClassifierChoice::Faceapi, ClassifierChoice::Ensemble] {
+    for choice in
+        [ClassifierChoice::Mien, ClassifierChoice::MiniXception, ClassifierChoice::Faceapi, ClassifierChoice::Ensemble]
+    {
         let mut cls = store.classifier(&rt, choice).expect("classifier");
         g.bench_function(format!("classify_{}", cls.id()), |b| {
             let mut i = 0;

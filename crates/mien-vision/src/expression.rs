@@ -53,6 +53,16 @@ pub const FACEAPI: ClassifierSpec = ClassifierSpec {
     class_map: [3, 5, 4, 1, 2, 6, 0],
 };
 
+/// Mien's own attitude model (training/): mini-Xception fine-tuned with FER+ soft targets, test-time flip inside the
+/// graph; same contract as [`MINI_XCEPTION`], outputs in canonical order.
+pub const MIEN_ATTITUDE: ClassifierSpec = ClassifierSpec {
+    id: "mien",
+    file: "attitude_mien_minixception_64gray.onnx",
+    size: 64,
+    input: InputKind::Gray,
+    class_map: [0, 1, 2, 3, 4, 5, 6],
+};
+
 pub const INPUT_NAME: &str = "input";
 pub const OUTPUT_NAME: &str = "probs";
 
@@ -168,10 +178,12 @@ impl ExpressionModel for Ensemble {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClassifierChoice {
+    /// The project's own model (training/), the default.
+    #[default]
+    Mien,
     MiniXception,
     Faceapi,
     /// Mean of mini-Xception and face-api.
-    #[default]
     Ensemble,
 }
 
@@ -179,10 +191,11 @@ impl std::str::FromStr for ClassifierChoice {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s {
+            "mien" => Ok(Self::Mien),
             "mini-xception" => Ok(Self::MiniXception),
             "faceapi" => Ok(Self::Faceapi),
             "ensemble" => Ok(Self::Ensemble),
-            _ => Err(format!("unknown model `{s}` (mini-xception, faceapi or ensemble)")),
+            _ => Err(format!("unknown model `{s}` (mien, mini-xception, faceapi or ensemble)")),
         }
     }
 }
@@ -190,6 +203,7 @@ impl std::str::FromStr for ClassifierChoice {
 impl ClassifierChoice {
     pub fn specs(self) -> Vec<ClassifierSpec> {
         match self {
+            Self::Mien => vec![MIEN_ATTITUDE],
             Self::MiniXception => vec![MINI_XCEPTION],
             Self::Faceapi => vec![FACEAPI],
             Self::Ensemble => vec![MINI_XCEPTION, FACEAPI],

