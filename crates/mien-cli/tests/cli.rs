@@ -186,16 +186,16 @@ fn missing_or_broken_model_is_a_setup_error() {
     let img = tmp.path().join("x.png");
     image::RgbImage::new(32, 32).save(&img).expect("png");
 
-    std::fs::remove_file(tmp.path().join("emotion_faceapi_112rgb.onnx")).expect("rm");
+    std::fs::remove_file(tmp.path().join("attitude_mien_minixception_64gray.onnx")).expect("rm");
     let out = run(mien().arg("--models").arg(tmp.path()).arg("analyze").arg(&img));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("emotion_faceapi_112rgb.onnx") && stderr.contains("is missing"), "{stderr}");
+    assert!(stderr.contains("attitude_mien_minixception_64gray.onnx") && stderr.contains("is missing"), "{stderr}");
     let doctor = run(mien().arg("--models").arg(tmp.path()).arg("doctor"));
     assert_eq!(doctor.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&doctor.stdout).contains("MISSING"));
 
-    std::fs::write(tmp.path().join("emotion_faceapi_112rgb.onnx"), b"not an onnx model").expect("write");
+    std::fs::write(tmp.path().join("attitude_mien_minixception_64gray.onnx"), b"not an onnx model").expect("write");
     let out = run(mien().arg("--models").arg(tmp.path()).arg("analyze").arg(&img));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
