@@ -148,9 +148,9 @@ def run_fer(video, every_ms, out_json):
 
 
 # ------------------------------------------------------------------------------------------------ driver
-def timed(cmd, env=None):
+def timed(cmd, env=None, cwd=None):
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
     dt = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit(f'{cmd[:3]} failed:\n{r.stderr.decode()[-2000:]}')
@@ -173,6 +173,7 @@ def main():
         return run_fer(a.video, a.every_ms, a.out)
 
     tmp = tempfile.mkdtemp()
+    me, video, models = os.path.abspath(__file__), os.path.abspath(a.video), os.path.abspath(a.models)
     env = dict(os.environ, OMP_NUM_THREADS='1', TF_NUM_INTRAOP_THREADS='1', TF_NUM_INTEROP_THREADS='1',
                TF_CPP_MIN_LOG_LEVEL='3', CUDA_VISIBLE_DEVICES='')
     res = {}
@@ -180,12 +181,13 @@ def main():
                      '--quiet', a.video])
     mien_rows = [json.loads(l) for l in out.decode().splitlines()]
     res['mien'] = {'seconds': dt, 'samples': len(mien_rows)}
-    dt, _ = timed([sys.executable, __file__, a.video, '--mien', a.mien, '--models', a.models, '--every-ms',
+    dt, _ = timed([sys.executable, me, video, '--mien', a.mien, '--models', models, '--every-ms',
                    str(a.every_ms), '--role', 'plain', '--out', os.path.join(tmp, 'plain.json')], env)
     plain_rows = json.load(open(os.path.join(tmp, 'plain.json')))
     res['python_onnxruntime'] = {'seconds': dt, 'samples': len(plain_rows)}
-    dt, _ = timed([sys.executable, __file__, a.video, '--mien', a.mien, '--models', a.models, '--every-ms',
-                   str(a.every_ms), '--role', 'fer', '--out', os.path.join(tmp, 'fer.json')], env)
+    # fer writes data.csv (and output folders) into its working directory: run it in the temp folder
+    dt, _ = timed([sys.executable, me, video, '--mien', a.mien, '--models', models, '--every-ms',
+                   str(a.every_ms), '--role', 'fer', '--out', os.path.join(tmp, 'fer.json')], env, cwd=tmp)
     fer_out = json.load(open(os.path.join(tmp, 'fer.json')))
     res['fer'] = {'seconds': dt, 'samples': fer_out['samples'], 'samples_with_face': fer_out['rows_with_face']}
     for v in res.values():
