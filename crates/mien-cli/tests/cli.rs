@@ -132,19 +132,7 @@ fn bad_inputs_fail_cleanly_with_bounded_memory() {
         w("random.jpg", &(0..4096u32).map(|i| (i.wrapping_mul(2654435761u32) >> 7) as u8).collect::<Vec<_>>()),
         "unrecognised image format",
     ));
-    // PNG signature + IHDR of 100000 x 100000 + a tiny IDAT + IEND
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [
-        (&b"IHDR"[..], [&100_000u32.to_be_bytes()[..], &100_000u32.to_be_bytes()[..], &[8, 2, 0, 0, 0][..]].concat()),
-        (b"IDAT", vec![0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]),
-        (b"IEND", vec![]),
-    ] {
-        let mut chunk = kind.to_vec();
-        chunk.extend_from_slice(&data);
-        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        png.extend_from_slice(&chunk);
-        png.extend_from_slice(&crc32(&chunk).to_be_bytes());
-    }
+    let png = mien_testdata::png_claiming(100_000, 100_000, true);
     cases.push((w("huge.png", &png), "exceeds the limit"));
     if let Some(m) = media() {
         let jpg = std::fs::read(m.join("photos/fr_obama.jpg")).expect("read");
@@ -242,17 +230,6 @@ fn doctor_reports_runtime_providers_and_models() {
         assert!(r["runtime"]["fallback_reason"].as_str().expect("reason").contains("cuda"));
         assert!(out.status.success());
     }
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
 }
 
 fn with_db(db: &Path) -> Command {

@@ -167,28 +167,11 @@ mod tests {
 
     #[test]
     fn header_claiming_a_huge_image_is_refused_before_decoding() {
-        // A valid PNG signature + IHDR declaring 100000 x 100000 RGB pixels, and nothing else.
-        let mut ihdr = Vec::new();
-        ihdr.extend_from_slice(b"IHDR");
-        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
-        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
-        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-        let crc = crc32(&ihdr);
-        let mut f = b"\x89PNG\r\n\x1a\n".to_vec();
-        f.extend_from_slice(&13u32.to_be_bytes());
-        f.extend_from_slice(&ihdr);
-        f.extend_from_slice(&crc.to_be_bytes());
         // Header only: nothing to decode, a clear error.
-        assert!(matches!(decode_image(&f, &DecodeLimits::default()), Err(VisionError::ImageDecode(_))));
+        let header_only = mien_testdata::png_claiming(100_000, 100_000, false);
+        assert!(matches!(decode_image(&header_only, &DecodeLimits::default()), Err(VisionError::ImageDecode(_))));
         // With a (tiny) data chunk, as a hostile file would have: refused on its dimensions, before decoding.
-        for (kind, data) in [(&b"IDAT"[..], &[0x78u8, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01][..]), (b"IEND", &[])] {
-            let mut chunk = kind.to_vec();
-            chunk.extend_from_slice(data);
-            f.extend_from_slice(&(data.len() as u32).to_be_bytes());
-            f.extend_from_slice(&chunk);
-            f.extend_from_slice(&crc32(&chunk).to_be_bytes());
-        }
-        match decode_image(&f, &DecodeLimits::default()) {
+        match decode_image(&mien_testdata::png_claiming(100_000, 100_000, true), &DecodeLimits::default()) {
             Err(VisionError::ImageTooLarge { width: 100_000, height: 100_000, .. }) => {}
             other => panic!("expected ImageTooLarge, got {other:?}"),
         }
@@ -216,16 +199,5 @@ mod tests {
             frame_from_raw(100_000, 100_000, PixelLayout::Rgb8, &[], &l),
             Err(VisionError::ImageTooLarge { .. })
         ));
-    }
-
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in data {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
     }
 }
