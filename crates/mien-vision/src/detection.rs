@@ -54,6 +54,8 @@ pub const NUM_ANCHORS: usize = 896;
 pub const AUTO_BACK_THRESHOLD: f32 = 0.70;
 /// MediaPipe `min_suppression_threshold`: a detection is merged when IoU > 0.3.
 pub const NMS_IOU: f32 = 0.3;
+/// Largest plausible regressor value (pixels of the N x N input); see [`decode`].
+const MAX_REGRESSOR: f32 = 1.0e5;
 /// MediaPipe `score_clipping_thresh`.
 const SCORE_CLIP: f32 = 100.0;
 const INPUT_NAME: &str = "input:0";
@@ -143,8 +145,13 @@ pub fn decode(
             continue;
         }
         let r = &regressors[i * 16..i * 16 + 16];
-        if r.iter().any(|v| !v.is_finite()) {
-            return Err(VisionError::BadModelOutput { model: "blazeface".into(), reason: "non-finite box".into() });
+        // Real regressors are within a few input sides; anything far beyond is a broken model (and would overflow
+        // to infinity in the weighted merge).
+        if r.iter().any(|v| !v.is_finite() || v.abs() > MAX_REGRESSOR) {
+            return Err(VisionError::BadModelOutput {
+                model: "blazeface".into(),
+                reason: "box regressor not finite or out of range".into(),
+            });
         }
         // Anchor w = h = 1, written out so the f32 operations match MediaPipe's order exactly.
         let cx = r[0] / n * 1.0 + a.x;
