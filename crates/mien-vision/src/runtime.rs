@@ -256,6 +256,9 @@ impl Runtime {
     }
 
     fn session_on(&self, path: &Path, kind: ExecutionProviderKind) -> std::result::Result<Session, String> {
+        if kind == ExecutionProviderKind::Cuda {
+            preload_cuda_libraries(&self.library.path);
+        }
         let builder = Session::builder(&self.env).map_err(|e| e.to_string())?;
         let builder = builder.with_optimization_level(GraphOptimizationLevel::All).map_err(|e| e.to_string())?;
         let builder = builder.with_intra_threads(self.intra_threads).map_err(|e| e.to_string())?;
@@ -277,6 +280,60 @@ fn initial_status(requested: ExecutionProviderKind) -> ProviderStatus {
         }
     }
 }
+
+/// CUDA libraries the provisioned GPU runtime carries next to `libonnxruntime` (from the NVIDIA PyPI wheels), in
+/// dependency order. The CUDA provider library names them without a search path (in the Python wheel they are
+/// found through site-packages), so they are loaded here by full path first; the dynamic loader then reuses them.
+#[cfg(target_os = "linux")]
+const CUDA_LIBRARIES: &[&str] = &[
+    "libcudart.so.13",
+    "libcublasLt.so.13",
+    "libcublas.so.13",
+    "libcurand.so.10",
+    "libcufft.so.12",
+    "libnvrtc.so.13",
+    "libcudnn_graph.so.9",
+    "libcudnn_ops.so.9",
+    "libcudnn_cnn.so.9",
+    "libcudnn_adv.so.9",
+    "libcudnn_engines_precompiled.so.9",
+    "libcudnn_engines_runtime_compiled.so.9",
+    "libcudnn_heuristic.so.9",
+    "libcudnn.so.9",
+];
+
+/// Load the bundled CUDA libraries (once per process) so the CUDA provider can find them; missing ones are skipped
+/// (a system CUDA installation may provide them, and a failure is reported when the provider registers).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn preload_cuda_libraries(runtime_library: &Path) {
+    static LOADED: std::sync::OnceLock<Vec<libloading::os::unix::Library>> = std::sync::OnceLock::new();
+    LOADED.get_or_init(|| {
+        let Some(dir) = std::fs::canonicalize(runtime_library).ok().and_then(|p| p.parent().map(Path::to_path_buf))
+        else {
+            return Vec::new();
+        };
+        CUDA_LIBRARIES
+            .iter()
+            .map(|name| dir.join(name))
+            .filter(|p| p.is_file())
+            .filter_map(|p| {
+                // SAFETY: these are the NVIDIA runtime libraries provisioned with ONNX Runtime; loading them runs their
+                // initialisers, as loading the CUDA provider would. RTLD_GLOBAL makes them visible to it.
+                let lib = unsafe {
+                    libloading::os::unix::Library::open(
+                        Some(&p),
+                        libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_GLOBAL,
+                    )
+                };
+                lib.map_err(|e| tracing::debug!(library = %p.display(), error = %e, "could not preload")).ok()
+            })
+            .collect()
+    });
+}
+
+#[cfg(not(target_os = "linux"))]
+fn preload_cuda_libraries(_: &Path) {}
 
 /// The version from the library's build info (`git-branch=rel-1.32.0, ...`), else from the file name.
 fn runtime_version(path: &Path) -> String {
