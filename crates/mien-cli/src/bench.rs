@@ -44,7 +44,7 @@ pub struct BenchArgs {
     #[arg(long, default_value = "mien")]
     pub model: ClassifierChoice,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: crate::eval::EvalFormat,
+    pub format: crate::record::ReportFormat,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -86,6 +86,34 @@ pub struct Workload {
     pub fps: f64,
     pub fps_per_thread: f64,
     pub latency: Stages,
+}
+
+impl Workload {
+    fn new(
+        name: &str,
+        (width, height): (u32, u32),
+        provider: ExecutionProviderKind,
+        active: &str,
+        threads: usize,
+        t: Times,
+        wall: Duration,
+    ) -> Self {
+        let frames = t.total.len();
+        let fps = frames as f64 / wall.as_secs_f64();
+        Self {
+            name: name.into(),
+            width,
+            height,
+            provider: provider.name().into(),
+            active_provider: active.into(),
+            threads,
+            frames,
+            frames_with_face: t.faces,
+            fps,
+            fps_per_thread: fps / threads as f64,
+            latency: t.stages(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -308,20 +336,7 @@ pub fn run(setup: &SetupArgs, args: &BenchArgs) -> Result<u8> {
             analyzers[0].reset();
             let (t, wall, w, h) = run_video(&mut analyzers[0], &args.input, args.frames)
                 .with_context(|| format!("video workload on {}", args.input.display()))?;
-            let frames = t.total.len();
-            report.workloads.push(Workload {
-                name: "video".into(),
-                width: w,
-                height: h,
-                provider: provider.name().into(),
-                active_provider: active.clone(),
-                threads: 1,
-                frames,
-                frames_with_face: t.faces,
-                fps: frames as f64 / wall.as_secs_f64(),
-                fps_per_thread: frames as f64 / wall.as_secs_f64(),
-                latency: t.stages(),
-            });
+            report.workloads.push(Workload::new("video", (w, h), provider, &active, 1, t, wall));
         }
         for (w, h) in [(640u32, 480u32), (1280, 720)] {
             let frames: Vec<RawFrame> = source.iter().map(|img| to_rgba(&fit(img, w, h))).collect();
@@ -332,27 +347,14 @@ pub fn run(setup: &SetupArgs, args: &BenchArgs) -> Result<u8> {
                 // warm-up: one frame per analyzer
                 run_raw(&mut analyzers[..threads], &frames, threads)?;
                 let (t, wall) = run_raw(&mut analyzers[..threads], &frames, args.frames)?;
-                let fps = args.frames as f64 / wall.as_secs_f64();
-                report.workloads.push(Workload {
-                    name: "synthetic".into(),
-                    width: w,
-                    height: h,
-                    provider: provider.name().into(),
-                    active_provider: active.clone(),
-                    threads,
-                    frames: args.frames,
-                    frames_with_face: t.faces,
-                    fps,
-                    fps_per_thread: fps / threads as f64,
-                    latency: t.stages(),
-                });
+                report.workloads.push(Workload::new("synthetic", (w, h), provider, &active, threads, t, wall));
             }
         }
     }
     report.peak_rss_mb = peak_rss_mb();
     match args.format {
-        crate::eval::EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        crate::eval::EvalFormat::Text => print_text(&report),
+        crate::record::ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        crate::record::ReportFormat::Text => print_text(&report),
     }
     Ok(0)
 }

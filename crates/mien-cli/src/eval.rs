@@ -14,7 +14,7 @@ use mien_core::{
 use mien_vision::ClassifierChoice;
 use serde::Serialize;
 
-use crate::{npz::Npz, setup::SetupArgs};
+use crate::{npz::Npz, record::ReportFormat, setup::SetupArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,12 +24,6 @@ pub enum Labels {
     /// The FER+ plurality vote (contempt -> negative); rows whose plurality is unknown / not a face, or whose votes
     /// are not exactly aligned (`row_exact` false), are left out.
     Ferplus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EvalFormat {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -45,7 +39,7 @@ pub struct EvalArgs {
     #[arg(long, default_value = "mien")]
     pub model: ClassifierChoice,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: EvalFormat,
+    pub format: ReportFormat,
     /// Write the confusion matrices as PNG images into this folder.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
@@ -99,14 +93,9 @@ struct Report {
     labels: Labels,
     split: Option<u8>,
     classes: [&'static str; 3],
-    n: u64,
-    accuracy: f64,
-    macro_f1: f64,
-    mcc: f64,
-    kappa: f64,
-    recall: Vec<f64>,
-    confusion: Vec<Vec<u64>>,
-    confusion_normalised: Vec<Vec<f64>>,
+    /// n, accuracy, macro_f1, mcc, kappa, recall, precision, f1, confusion, confusion_normalised (top level in JSON)
+    #[serde(flatten)]
+    all: Metrics,
     /// The same on rows without an exact duplicate anywhere in the file (`exact_dup` false).
     dedup: Option<Metrics>,
 }
@@ -179,38 +168,31 @@ pub fn run(setup: &SetupArgs, args: &EvalArgs) -> Result<u8> {
             dedup.add(truth.index(), predicted.index());
         }
     }
-    let m = all.metrics();
     let report = Report {
         model: classifier.id().to_string(),
         labels: args.labels,
         split: args.split,
         classes: ["negative", "neutral", "positive"],
-        n: m.n,
-        accuracy: m.accuracy,
-        macro_f1: m.macro_f1,
-        mcc: m.mcc,
-        kappa: m.kappa,
-        recall: m.recall.clone(),
-        confusion: m.confusion.clone(),
-        confusion_normalised: m.confusion_normalised.clone(),
+        all: all.metrics(),
         dedup: exact_dup.is_some().then(|| dedup.metrics()),
     };
     if let Some(dir) = &args.report {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let stem = format!("confusion_{}_{:?}", report.model.replace(['(', ')', ','], "_"), args.labels).to_lowercase();
-        write_confusion_png(&m, &dir.join(format!("{stem}.png")))?;
+        write_confusion_png(&report.all, &dir.join(format!("{stem}.png")))?;
         if let Some(d) = &report.dedup {
             write_confusion_png(d, &dir.join(format!("{stem}_dedup.png")))?;
         }
     }
     match args.format {
-        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        EvalFormat::Text => print_text(&report, &m),
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Text => print_text(&report),
     }
     Ok(0)
 }
 
-fn print_text(r: &Report, m: &Metrics) {
+fn print_text(r: &Report) {
+    let m = &r.all;
     println!("model {}  labels {:?}  split {:?}", r.model, r.labels, r.split);
     let line = |name: &str, m: &Metrics| {
         println!(

@@ -44,6 +44,13 @@ impl<'a> Record<'a> {
     }
 }
 
+/// Output of the report-like commands (`eval`, `bench`): text for people, one JSON object for programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Jsonl,

@@ -58,6 +58,15 @@ impl AttitudeShares {
     pub fn sum(&self) -> f64 {
         self.negative + self.neutral + self.positive
     }
+
+    /// Per-attitude difference `self - other` (a change between two ranges).
+    pub fn minus(&self, other: &AttitudeShares) -> AttitudeShares {
+        AttitudeShares {
+            negative: self.negative - other.negative,
+            neutral: self.neutral - other.neutral,
+            positive: self.positive - other.positive,
+        }
+    }
 }
 
 /// Time-weighted figures of one time range.
@@ -235,11 +244,7 @@ pub fn summarize(samples: &[Sample], markers: &[Marker], end_ms: Option<u64>, cf
     let third = end / 3;
     let first_third = range_stats(&spans, 0, third);
     let last_third = range_stats(&spans, end - third, end);
-    let change = AttitudeShares {
-        negative: last_third.shares.negative - first_third.shares.negative,
-        neutral: last_third.shares.neutral - first_third.shares.neutral,
-        positive: last_third.shares.positive - first_third.shares.positive,
-    };
+    let change = last_third.shares.minus(&first_third.shares);
 
     let visible: f64 = overall.visible_ms;
     let (mut conf, mut low) = (0.0, 0.0);
@@ -251,14 +256,8 @@ pub fn summarize(samples: &[Sample], markers: &[Marker], end_ms: Option<u64>, cf
         }
     }
     let window = range_stats(&spans, 0, end.min(cfg.baseline_ms));
-    let baseline = (window.visible_ms > 0.0).then_some(Baseline {
-        window,
-        shift: AttitudeShares {
-            negative: overall.shares.negative - window.shares.negative,
-            neutral: overall.shares.neutral - window.shares.neutral,
-            positive: overall.shares.positive - window.shares.positive,
-        },
-    });
+    let baseline =
+        (window.visible_ms > 0.0).then_some(Baseline { window, shift: overall.shares.minus(&window.shares) });
     Summary {
         samples: samples.len(),
         face_samples: samples.iter().filter(|s| s.status.has_face()).count(),

@@ -140,13 +140,6 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<SessionInfo> {
     })
 }
 
-fn non_empty(v: &str, what: &str, max: usize) -> Result<()> {
-    if v.trim().is_empty() || v.len() > max {
-        return Err(StoreError::Invalid(format!("{what} must have 1 to {max} characters")));
-    }
-    Ok(())
-}
-
 impl Store {
     /// Open (creating if needed) the store at `path`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -252,8 +245,8 @@ impl Store {
             }
             match &new.consent {
                 Some(c) if c.candidate_agreed => {
-                    non_empty(&c.notice_version, "notice version", 64)?;
-                    non_empty(&c.recorded_by, "consent recorded by", 200)?;
+                    rows::check_text(&c.notice_version, "notice version", 64)?;
+                    rows::check_text(&c.recorded_by, "consent recorded by", 200)?;
                 }
                 _ => return Err(StoreError::ConsentRequired),
             }
@@ -262,11 +255,11 @@ impl Store {
             [(&new.candidate_ref, "candidate reference"), (&new.role, "role"), (&new.interviewer, "interviewer")]
         {
             if let Some(v) = v {
-                non_empty(v, what, 200)?;
+                rows::check_text(v, what, 200)?;
             }
         }
-        non_empty(&new.model, "model", 200)?;
-        non_empty(&new.provider, "provider", 50)?;
+        rows::check_text(&new.model, "model", 200)?;
+        rows::check_text(&new.provider, "provider", 50)?;
         let now = self.now();
         let tx = self.conn.transaction()?;
         let consent_id = match &new.consent {
@@ -327,23 +320,13 @@ impl Store {
     }
 
     pub fn add_marker(&mut self, id: i64, t_ms: u64, label: &str) -> Result<i64> {
-        non_empty(label, "marker", 200)?;
         self.session(id)?;
-        self.conn.execute(
-            "INSERT INTO markers (session_id, t_ms, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id, t_ms as i64, label, ts(self.now())],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        rows::insert_marker(&self.conn, id, t_ms, label, self.now())
     }
 
     pub fn add_note(&mut self, id: i64, t_ms: Option<u64>, text: &str) -> Result<i64> {
-        non_empty(text, "note", 10_000)?;
         self.session(id)?;
-        self.conn.execute(
-            "INSERT INTO notes (session_id, t_ms, text, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id, t_ms.map(|t| t as i64), text, ts(self.now())],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        rows::insert_note(&self.conn, id, t_ms, text, self.now())
     }
 
     pub fn finish_session(&mut self, id: i64) -> Result<()> {

@@ -93,16 +93,10 @@ impl Writer {
                         samples += 1;
                     }
                     Op::Marker(t, label) => {
-                        tx.execute(
-                            "INSERT INTO markers (session_id, t_ms, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-                            params![self.session_id, *t as i64, label, rows::ts(chrono::Utc::now())],
-                        )?;
+                        rows::insert_marker(&tx, self.session_id, *t, label, chrono::Utc::now())?;
                     }
                     Op::Note(t, text) => {
-                        tx.execute(
-                            "INSERT INTO notes (session_id, t_ms, text, created_at) VALUES (?1, ?2, ?3, ?4)",
-                            params![self.session_id, t.map(|t| t as i64), text, rows::ts(chrono::Utc::now())],
-                        )?;
+                        rows::insert_note(&tx, self.session_id, *t, text, chrono::Utc::now())?;
                     }
                 }
             }
@@ -228,16 +222,12 @@ impl Recorder {
     }
 
     pub fn marker(&self, t_ms: u64, label: &str) -> Result<()> {
-        if label.trim().is_empty() || label.len() > 200 {
-            return Err(StoreError::Invalid("marker must have 1 to 200 characters".into()));
-        }
+        rows::check_text(label, "marker", rows::MAX_MARKER)?;
         self.send(Cmd::Op(Op::Marker(t_ms, label.to_string())))
     }
 
     pub fn note(&self, t_ms: Option<u64>, text: &str) -> Result<()> {
-        if text.trim().is_empty() || text.len() > 10_000 {
-            return Err(StoreError::Invalid("note must have 1 to 10000 characters".into()));
-        }
+        rows::check_text(text, "note", rows::MAX_NOTE)?;
         self.send(Cmd::Op(Op::Note(t_ms, text.to_string())))
     }
 

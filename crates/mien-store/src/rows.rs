@@ -71,6 +71,46 @@ pub fn insert_sample(tx: &Transaction<'_>, session_id: i64, s: &Sample) -> Resul
     Ok(())
 }
 
+/// Longest marker label and note, in bytes (the schema CHECKs the same bounds).
+pub const MAX_MARKER: usize = 200;
+pub const MAX_NOTE: usize = 10_000;
+
+/// `v` must be non-blank and at most `max` bytes.
+pub fn check_text(v: &str, what: &str, max: usize) -> Result<()> {
+    if v.trim().is_empty() || v.len() > max {
+        return Err(StoreError::Invalid(format!("{what} must have 1 to {max} characters")));
+    }
+    Ok(())
+}
+
+/// Insert a marker (the store and the recorder both go through here).
+pub fn insert_marker(
+    conn: &rusqlite::Connection,
+    session_id: i64,
+    t_ms: u64,
+    label: &str,
+    at: DateTime<Utc>,
+) -> Result<i64> {
+    check_text(label, "marker", MAX_MARKER)?;
+    conn.prepare_cached("INSERT INTO markers (session_id, t_ms, label, created_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![session_id, t_ms as i64, label, ts(at)])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Insert a note, optionally tied to a moment of the session.
+pub fn insert_note(
+    conn: &rusqlite::Connection,
+    session_id: i64,
+    t_ms: Option<u64>,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Result<i64> {
+    check_text(text, "note", MAX_NOTE)?;
+    conn.prepare_cached("INSERT INTO notes (session_id, t_ms, text, created_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![session_id, t_ms.map(|t| t as i64), text, ts(at)])?;
+    Ok(conn.last_insert_rowid())
+}
+
 pub const SELECT_SAMPLES: &str = "SELECT t_ms, status, face_count, x1, y1, x2, y2, face_score, p_negative, p_neutral, \
      p_positive, label, s_negative, s_neutral, s_positive, smoothed_label, flags FROM samples WHERE session_id = ?1 \
      ORDER BY t_ms";

@@ -31,8 +31,8 @@ pub enum VideoError {
     Codec { path: PathBuf, reason: String },
     #[error("video {path}: read error after {decoded} frames: {reason}")]
     Read { path: PathBuf, decoded: u64, reason: String },
-    #[error("video {path} is truncated or corrupt: it holds {decoded} of the {expected} frames its index announces")]
-    Truncated { path: PathBuf, decoded: u64, expected: u64 },
+    #[error("video {path} is truncated or corrupt: it holds {found} of the {expected} frames its index announces")]
+    Truncated { path: PathBuf, found: u64, expected: u64 },
     #[error("video {path}: frame of {width}x{height} is outside the accepted size")]
     FrameSize { path: PathBuf, width: u32, height: u32 },
 }
@@ -207,7 +207,7 @@ impl VideoReader {
                     // A file cut after its index demuxes fewer packets than the index announces frames.
                     let expected = self.info.frames;
                     if expected > 0 && (self.packets as f64) < expected as f64 * COMPLETE_RATIO {
-                        return Err(VideoError::Truncated { path: self.path.clone(), decoded: self.packets, expected });
+                        return Err(VideoError::Truncated { path: self.path.clone(), found: self.packets, expected });
                     }
                     return Ok(None);
                 }

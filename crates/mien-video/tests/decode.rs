@@ -128,7 +128,7 @@ fn cut_after_the_index_is_reported_as_truncated() {
     };
     assert!(delivered > 20, "{delivered}");
     match err {
-        VideoError::Truncated { decoded, expected: 240, .. } => assert!(decoded < 240),
+        VideoError::Truncated { found, expected: 240, .. } => assert!(found < 240),
         other => panic!("expected Truncated, got {other}"),
     }
     std::fs::remove_dir_all(&tmp).ok();

@@ -6,7 +6,7 @@
 use std::{
     sync::{Arc, Condvar, Mutex, mpsc::Sender},
     thread::JoinHandle,
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use mien_core::Sample;
@@ -178,14 +178,9 @@ impl Drop for LiveAnalyzer {
     }
 }
 
-/// Wait for the next event, up to `timeout` (a convenience for callers and tests).
-pub fn next_event(rx: &std::sync::mpsc::Receiver<LiveEvent>, timeout: Duration) -> Option<LiveEvent> {
-    rx.recv_timeout(timeout).ok()
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::mpsc;
+    use std::{sync::mpsc, time::Duration};
 
     use image::RgbImage;
     use mien_core::{ExpressionProbs, FaceBox, Point};
@@ -224,6 +219,10 @@ mod tests {
             ExpressionProbs::new(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
                 .map_err(|e| VisionError::BadModelOutput { model: "happy".into(), reason: e.to_string() })
         }
+    }
+
+    fn next_event(rx: &mpsc::Receiver<LiveEvent>, timeout: Duration) -> Option<LiveEvent> {
+        rx.recv_timeout(timeout).ok()
     }
 
     fn frame(t_ms: u64) -> FrameIn {
