@@ -24,7 +24,7 @@ use mien_store::{Recorder, RecorderConfig, SourceKind, StoreOptions};
 
 use crate::{
     EXIT_INPUT, parse_duration_ms,
-    record::{CSV_HEADER, Format, Record},
+    record::{self, CSV_HEADER, Format, Record},
     sessions::{DbArgs, SessionArgs},
     setup::SetupArgs,
 };
@@ -173,7 +173,7 @@ struct Sink<'a> {
 
 impl Sink<'_> {
     fn write(&mut self, source: &str, sample: mien_core::Sample) -> Result<()> {
-        Record::new(source, &sample).write(self.format, self.out)?;
+        record::write(&Record::new(source, &sample), self.format, self.out)?;
         if let Some(r) = self.recorder {
             r.record(sample)?;
         }

@@ -1,18 +1,12 @@
 //! `mien sessions ...`: the session store from the command line (list, show, export, delete, purge, policy, audit),
 //! and the options `mien analyze --save` uses to create a session.
 
-use std::{
-    fs::File,
-    io::{BufWriter, Write},
-    path::PathBuf,
-};
+use std::{io::Write, path::PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use mien_core::Jurisdiction;
 use mien_store::{ConsentInput, ConsentMethod, NewSession, SessionExport, SessionKind, SourceKind, Store};
-
-use crate::record::{CSV_HEADER, Format, Record};
 
 /// Where the database is: `--db`, else `MIEN_DB`, else `$XDG_DATA_HOME/mien/mien.db` (`~/.local/share/mien/mien.db`).
 #[derive(Debug, Clone, Args)]
@@ -152,6 +146,8 @@ pub enum SessionsCommand {
 pub enum ExportFormat {
     Json,
     Csv,
+    /// A readable report (summary, timeline chart, segments, data quality, notes, limits).
+    Pdf,
 }
 
 fn pct(v: f64) -> String {
@@ -267,31 +263,21 @@ pub fn run(db: &DbArgs, cmd: &SessionsCommand) -> Result<u8> {
         }
         SessionsCommand::Show { id } => print_report(&store.report(*id, &actor)?),
         SessionsCommand::Export { id, format, output } => {
-            let name = match format {
-                ExportFormat::Json => "json",
-                ExportFormat::Csv => "csv",
+            let format = match format {
+                ExportFormat::Json => mien_report::ExportFormat::Json,
+                ExportFormat::Csv => mien_report::ExportFormat::Csv,
+                ExportFormat::Pdf => mien_report::ExportFormat::Pdf,
             };
-            let export = store.export(*id, &actor, name)?;
-            let mut out: Box<dyn Write> = match output {
-                Some(p) => {
-                    Box::new(BufWriter::new(File::create(p).with_context(|| format!("creating {}", p.display()))?))
-                }
-                None => Box::new(BufWriter::new(std::io::stdout().lock())),
-            };
-            match format {
-                ExportFormat::Json => {
-                    serde_json::to_writer_pretty(&mut out, &export)?;
-                    writeln!(out)?;
-                }
-                ExportFormat::Csv => {
-                    writeln!(out, "{CSV_HEADER}")?;
-                    let source = format!("session:{id}");
-                    for s in &export.samples {
-                        Record::new(&source, s).write(Format::Csv, &mut out)?;
-                    }
+            let export = store.export(*id, &actor, format.name())?;
+            let bytes = mien_report::render(&export, format);
+            match output {
+                Some(p) => std::fs::write(p, bytes).with_context(|| format!("writing {}", p.display()))?,
+                None => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&bytes)?;
+                    out.flush()?;
                 }
             }
-            out.flush()?;
         }
         SessionsCommand::Delete { id } => {
             let e = store.delete_session(*id, &actor)?;

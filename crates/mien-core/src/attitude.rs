@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// One of the seven basic expressions, in canonical (FER2013) order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum Expression {
     Angry,
@@ -55,6 +56,7 @@ impl Expression {
 
 /// The attitude shown by a face.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum Attitude {
     Negative,
@@ -143,6 +145,7 @@ fn argmax(values: &[f32]) -> usize {
 
 /// Seven expression probabilities in canonical order. Always finite, in [0, 1], summing to 1 (checked on creation).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ExpressionProbs([f32; 7]);
 
 impl ExpressionProbs {
@@ -205,6 +208,7 @@ impl ExpressionProbs {
 
 /// Attitude probabilities, order negative, neutral, positive.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AttitudeProbs(pub(crate) [f32; 3]);
 
 impl AttitudeProbs {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Point {
     pub x: f32,
     pub y: f32,
@@ -10,6 +11,7 @@ pub struct Point {
 
 /// An axis-aligned box `[x1, y1, x2, y2]`; may extend beyond the frame (detectors do not clip).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FaceBox {
     pub x1: f32,
     pub y1: f32,

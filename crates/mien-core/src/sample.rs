@@ -10,6 +10,7 @@ use crate::{Attitude, AttitudeProbs, ExpressionProbs, FaceBox};
 
 /// The quality state of a sample, worst first: a sample is in exactly one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum SampleStatus {
     /// A primary face was found and classified with enough confidence.
@@ -47,6 +48,7 @@ impl SampleStatus {
 
 /// Every quality observation that applies to a sample (the status is the worst of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum QualityFlag {
     NoFace,
@@ -92,6 +94,7 @@ impl QualityFlag {
 
 /// Limits below which a classified face is flagged.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct QualityThresholds {
     /// Minimum shorter side of the face box, in frame pixels. The classifiers see 48-112 px faces; below ~40 px
     /// an expression is mostly guessed.
@@ -108,6 +111,7 @@ impl Default for QualityThresholds {
 
 /// The detected primary face.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FaceObservation {
     #[serde(rename = "box")]
     pub bbox: FaceBox,
@@ -117,6 +121,7 @@ pub struct FaceObservation {
 
 /// One analysed frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Sample {
     /// Milliseconds from the start of the source (video time, or capture time for live sessions).
     pub t_ms: u64,

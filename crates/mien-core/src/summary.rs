@@ -11,12 +11,14 @@ use crate::{Attitude, QualityFlag, Sample};
 
 /// A point in the session marked by the interviewer ("asked about salary").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Marker {
     pub t_ms: u64,
     pub label: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SummaryConfig {
     /// Longest time one sample may stand for.
     pub max_sample_ms: u64,
@@ -32,6 +34,7 @@ impl Default for SummaryConfig {
 
 /// Shares of face-visible time per attitude (all zero when no face was visible).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AttitudeShares {
     pub negative: f64,
     pub neutral: f64,
@@ -71,6 +74,7 @@ impl AttitudeShares {
 
 /// Time-weighted figures of one time range.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RangeStats {
     pub start_ms: u64,
     pub end_ms: u64,
@@ -82,6 +86,7 @@ pub struct RangeStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Segment {
     /// The marker that opens the segment (`None` for the part before the first marker).
     pub marker: Option<String>,
@@ -89,6 +94,7 @@ pub struct Segment {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Stretch {
     pub attitude: Attitude,
     pub start_ms: u64,
@@ -102,6 +108,7 @@ impl Stretch {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Trend {
     pub first_third: RangeStats,
     pub last_third: RangeStats,
@@ -110,6 +117,7 @@ pub struct Trend {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Baseline {
     /// The first minute (or less) of the session.
     pub window: RangeStats,
@@ -118,6 +126,7 @@ pub struct Baseline {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Summary {
     pub samples: usize,
     pub face_samples: usize,

@@ -10,6 +10,7 @@ macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -53,6 +54,7 @@ text_enum!(
 
 /// What the candidate was told and how they agreed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ConsentInput {
     /// Version of the notice text shown to the candidate (the app shows that exact text).
     pub notice_version: String,
@@ -64,6 +66,7 @@ pub struct ConsentInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ConsentRecord {
     pub id: i64,
     pub notice_version: String,
@@ -73,6 +76,7 @@ pub struct ConsentRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct NewSession {
     pub kind: SessionKind,
     pub candidate_ref: Option<String>,
@@ -103,6 +107,7 @@ impl NewSession {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SessionInfo {
     pub id: i64,
     pub kind: SessionKind,
@@ -121,6 +126,7 @@ pub struct SessionInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Note {
     pub id: i64,
     pub t_ms: Option<u64>,
@@ -129,6 +135,7 @@ pub struct Note {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Settings {
     pub jurisdiction: Jurisdiction,
     pub policy: Policy,
@@ -137,6 +144,7 @@ pub struct Settings {
 
 /// A whole session, read in one snapshot: what `export` writes and reports show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SessionExport {
     pub format: String,
     pub exported_at: DateTime<Utc>,
@@ -156,6 +164,7 @@ Do not score, rank or decide about people with them.";
 
 /// One row of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,

@@ -201,6 +201,16 @@ impl std::str::FromStr for ClassifierChoice {
 }
 
 impl ClassifierChoice {
+    /// The name `FromStr` accepts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mien => "mien",
+            Self::MiniXception => "mini-xception",
+            Self::Faceapi => "faceapi",
+            Self::Ensemble => "ensemble",
+        }
+    }
+
     pub fn specs(self) -> Vec<ClassifierSpec> {
         match self {
             Self::Mien => vec![MIEN_ATTITUDE],

@@ -22,6 +22,6 @@ pub use analyzer::{Analysis, Analyzer, AnalyzerConfig, StageTimings};
 pub use detection::{Detection, DetectorMode};
 pub use error::{Result, VisionError};
 pub use expression::ClassifierChoice;
-pub use live::{FrameIn, LiveAnalyzer, LiveEvent, LiveStats};
+pub use live::{FrameIn, LiveAnalyzer, LiveEvent, LiveMonitor, LiveStats};
 pub use models::ModelStore;
 pub use runtime::{ExecutionProviderKind, ProviderStatus, Runtime, RuntimeConfig};

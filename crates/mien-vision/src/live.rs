@@ -44,6 +44,7 @@ pub enum LiveEvent {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct LiveStats {
     pub submitted: u64,
     /// Frames replaced by a newer one before the worker got to them.
@@ -63,6 +64,22 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+}
+
+/// Reads a [`LiveAnalyzer`]'s counters; cheap to clone, usable after the analyzer stopped.
+#[derive(Clone)]
+pub struct LiveMonitor(Arc<Shared>);
+
+impl std::fmt::Debug for LiveMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LiveMonitor").field(&self.stats()).finish()
+    }
+}
+
+impl LiveMonitor {
+    pub fn stats(&self) -> LiveStats {
+        self.0.state.lock().map(|s| s.stats).unwrap_or_else(|p| p.into_inner().stats)
+    }
 }
 
 pub struct LiveAnalyzer {
@@ -153,7 +170,12 @@ impl LiveAnalyzer {
     }
 
     pub fn stats(&self) -> LiveStats {
-        self.shared.state.lock().map(|s| s.stats).unwrap_or_else(|p| p.into_inner().stats)
+        self.monitor().stats()
+    }
+
+    /// A handle that reads the counters from another thread (e.g. the one forwarding results to the UI).
+    pub fn monitor(&self) -> LiveMonitor {
+        LiveMonitor(self.shared.clone())
     }
 
     /// Stop the worker (the frame being analysed finishes; a pending one is discarded) and get the analyzer back.

@@ -27,6 +27,7 @@ use crate::error::{Result, VisionError};
 
 /// Execution providers Mien knows how to request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "lowercase")]
 pub enum ExecutionProviderKind {
     #[default]
@@ -82,6 +83,7 @@ pub struct RuntimeConfig {
 
 /// Which provider was asked for, which one runs, and why they differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ProviderStatus {
     pub requested: ExecutionProviderKind,
     pub active: ExecutionProviderKind,

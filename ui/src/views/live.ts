@@ -1,0 +1,255 @@
+// The live view: preview with the face box, current and smoothed attitude, a rolling timeline, elapsed time, an
+// unmistakable "analysing" indicator, pause/resume, markers and notes. Frames are sampled from the <video> through a
+// canvas at the chosen rate and sent as raw RGBA; at most one frame is in flight (a busy backend drops, never queues).
+import type { App } from "../app";
+import type { LiveUpdate } from "../bindings/LiveUpdate";
+import type { StartSession } from "../bindings/StartSession";
+import type { Marker } from "../bindings/Marker";
+import { COLOURS, emptyTimeline, pushSample, TimelineChart } from "../chart";
+import { clear, clock, h, pct } from "../dom";
+import type { FrameSource } from "../source";
+import { LatencyMeter } from "../latency";
+
+/** Analysed frames are at most this wide (the detector works at 128 px; this keeps transport cheap). */
+export const MAX_FRAME_WIDTH = 640;
+
+const STATUS_TEXT: Record<string, string> = {
+  ok: "Face found",
+  no_face: "No face in view",
+  face_too_small: "Face too small or far away",
+  low_confidence: "Face found, expression unclear",
+};
+
+export async function startLive(app: App, form: StartSession, source: FrameSource): Promise<void> {
+  const meter = new LatencyMeter();
+  const sentAt = new Map<number, number>();
+  const timeline = emptyTimeline();
+  const markers: Marker[] = [];
+  let paused = false;
+  let stopped = false;
+  let inFlight = false;
+  let lastT = -1;
+  let frames = { sent: 0, skippedBusy: 0 };
+
+  // --- layout
+  const indicator = h("div", { class: "analysing on", id: "analysing", role: "status" }, h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "label" }, "Analysing"));
+  const elapsed = h("span", { class: "elapsed", id: "elapsed" }, "0:00");
+  const pauseBtn = h("button", { id: "pause", title: "Pause or resume analysis (P)" }, "Pause");
+  const stopBtn = h("button", { id: "stop", class: "danger", title: "Stop and see the summary (S)" }, "Stop");
+  const overlay = h("canvas", { class: "overlay", id: "overlay" });
+  const smoothed = h("div", { class: "smoothed", id: "smoothed" }, "-");
+  const current = h("div", { class: "current", id: "current" }, "-");
+  const status = h("div", { class: "face-status", id: "face-status" }, "Waiting for the first frame...");
+  const stats = h("div", { class: "small stats", id: "stats" });
+  const chartBox = h("div", { class: "chart", id: "live-chart" });
+  const markerLabel = h("input", { id: "marker-label", placeholder: "Marker label (optional)", maxlength: 200 });
+  const markerBtn = h("button", { id: "add-marker", title: "Add a marker now (M)" }, "Add marker");
+  const noteText = h("textarea", { id: "note-text", rows: 2, maxlength: 10000, placeholder: "Note (N to focus)" });
+  const noteBtn = h("button", { id: "add-note" }, "Add note");
+  const feed = h("ul", { class: "feed", id: "feed", "aria-label": "Markers and notes" });
+
+  const stage = h("div", { class: "stage" }, source.video, overlay);
+  clear(
+    app.main,
+    h("div", { class: "live-top" }, indicator, elapsed, h("span", { class: "grow" }), pauseBtn, stopBtn),
+    h(
+      "div",
+      { class: "live-grid" },
+      stage,
+      h("section", { class: "card attitude-card", "aria-label": "Current attitude" }, h("div", { class: "small" }, "Smoothed"), smoothed, h("div", { class: "small" }, "This frame"), current, status, stats),
+    ),
+    chartBox,
+    h(
+      "div",
+      { class: "live-notes" },
+      h("div", { class: "row" }, markerLabel, markerBtn),
+      h("div", { class: "row" }, noteText, noteBtn),
+      feed,
+      h("p", { class: "small" }, "Shortcuts: P pause/resume, M marker, N note, S stop."),
+    ),
+  );
+  app.main.dataset.view = "live";
+  const chart = new TimelineChart(chartBox, Math.max(400, app.main.clientWidth - 40), 180, 120);
+
+  // --- updates from the backend
+  let chartDirty = false;
+  const onUpdate = (u: LiveUpdate) => {
+    if (stopped) return;
+    const sent = sentAt.get(u.t_ms);
+    sentAt.delete(u.t_ms);
+    if (u.error && !u.sample) {
+      status.textContent = `Frame skipped: ${u.error}`;
+    }
+    const s = u.sample;
+    if (s) {
+      pushSample(timeline, s);
+      chartDirty = true;
+      const lab = s.smoothed_label ?? s.label;
+      smoothed.textContent = lab ?? "-";
+      smoothed.className = `smoothed ${lab ?? "none"}`;
+      current.textContent = s.label && s.attitude ? `${s.label} (${pct(Math.max(...s.attitude))})` : "-";
+      status.textContent = STATUS_TEXT[s.status] ?? s.status;
+      status.dataset.status = s.status;
+      drawFaces(u);
+    }
+    stats.textContent =
+      `analysed ${u.stats.analysed}, dropped ${u.stats.dropped + frames.skippedBusy}, errors ${u.stats.errors}, saved ${u.committed}` +
+      (meter.count() ? `, latency p50 ${meter.p(50).toFixed(0)} ms` : "");
+    app.main.dataset.samples = String(u.stats.analysed);
+    if (sent !== undefined) requestAnimationFrame(() => meter.add(performance.now() - sent));
+  };
+
+  let scale = 1;
+  const drawFaces = (u: LiveUpdate) => {
+    const v = source.video;
+    overlay.width = v.clientWidth;
+    overlay.height = v.clientHeight;
+    const ctx = overlay.getContext("2d");
+    if (!ctx || !v.videoWidth) return;
+    ctx.clearRect(0, 0, overlay.width, overlay.height);
+    const k = overlay.width / (v.videoWidth * scale);
+    const primary = u.sample?.face?.box;
+    for (const [x1, y1, x2, y2] of u.faces) {
+      const isPrimary = primary && Math.abs(primary.x1 - x1) < 0.5 && Math.abs(primary.y1 - y1) < 0.5;
+      const lab = u.sample?.smoothed_label ?? u.sample?.label;
+      ctx.strokeStyle = isPrimary && lab ? COLOURS[lab] : "#bbb";
+      ctx.lineWidth = isPrimary ? 3 : 1.5;
+      ctx.strokeRect(x1 * k, y1 * k, (x2 - x1) * k, (y2 - y1) * k);
+    }
+  };
+
+  const started = await app.backend.startSession(form, onUpdate);
+  app.liveLock = true;
+  app.main.dataset.session = String(started.session_id);
+  if (started.provider.fallback_reason) {
+    app.showError({ code: "provider_fallback", message: `Running on ${started.provider.active}: ${started.provider.fallback_reason}` });
+  }
+  await source.play();
+
+  // --- frame loop
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const interval = 1000 / app.prefs.sampleRate;
+  let timer = 0;
+  const tick = () => {
+    if (stopped) return;
+    timer = window.setTimeout(tick, interval);
+    const v = source.video;
+    if (paused || !ctx || v.readyState < 2 || !v.videoWidth) return;
+    if (source.ended()) {
+      void stop();
+      return;
+    }
+    if (inFlight) {
+      frames.skippedBusy++;
+      return;
+    }
+    const t = Math.round(source.timeMs());
+    if (t === lastT) return;
+    lastT = t;
+    scale = Math.min(1, MAX_FRAME_WIDTH / v.videoWidth);
+    const w = Math.round(v.videoWidth * scale);
+    const hgt = Math.round(v.videoHeight * scale);
+    if (canvas.width !== w || canvas.height !== hgt) {
+      canvas.width = w;
+      canvas.height = hgt;
+    }
+    ctx.drawImage(v, 0, 0, w, hgt);
+    const pixels = ctx.getImageData(0, 0, w, hgt).data;
+    inFlight = true;
+    sentAt.set(t, performance.now());
+    frames.sent++;
+    app.backend
+      .pushFrame(t, w, hgt, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength))
+      .catch((e) => app.showError(e))
+      .finally(() => {
+        inFlight = false;
+      });
+  };
+  timer = window.setTimeout(tick, 0);
+
+  const clockTimer = window.setInterval(() => {
+    elapsed.textContent = clock(source.timeMs());
+    if (chartDirty) {
+      chart.markers = markers;
+      chart.set(timeline);
+      chartDirty = false;
+    }
+  }, 250);
+
+  // --- controls
+  const setPaused = async (p: boolean) => {
+    paused = p;
+    await app.backend.setPaused(p);
+    if (p) source.pause();
+    else await source.play();
+    pauseBtn.textContent = p ? "Resume" : "Pause";
+    indicator.classList.toggle("on", !p);
+    indicator.querySelector(".label")!.textContent = p ? "Paused: not analysing" : "Analysing";
+  };
+  const addMarker = async () => {
+    const t = source.timeMs();
+    const label = markerLabel.value.trim() || `Marker ${markers.length + 1}`;
+    await app.backend.addMarker(t, label);
+    markers.push({ t_ms: Math.round(t), label });
+    markerLabel.value = "";
+    feed.append(h("li", {}, `${clock(t)} marker: ${label}`));
+    chartDirty = true;
+  };
+  const addNote = async () => {
+    const text = noteText.value.trim();
+    if (!text) return;
+    const t = source.timeMs();
+    await app.backend.addNote(null, t, text);
+    noteText.value = "";
+    feed.append(h("li", {}, `${clock(t)} note: ${text}`));
+  };
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    window.clearTimeout(timer);
+    window.clearInterval(clockTimer);
+    document.removeEventListener("keydown", onKey);
+    source.stop();
+    indicator.classList.remove("on");
+    indicator.querySelector(".label")!.textContent = "Stopped";
+    stopBtn.disabled = pauseBtn.disabled = true;
+    exposeLatency(meter, frames);
+    try {
+      const report = await app.backend.stopSession();
+      app.liveLock = false;
+      chart.destroy();
+      await app.go({ name: "report", id: started.session_id, export: report });
+    } catch (e) {
+      app.liveLock = false;
+      app.showError(e);
+    }
+  };
+  const guard = (fn: () => Promise<void>) => () => void fn().catch((e) => app.showError(e));
+  pauseBtn.addEventListener("click", guard(() => setPaused(!paused)));
+  stopBtn.addEventListener("click", guard(stop));
+  markerBtn.addEventListener("click", guard(addMarker));
+  noteBtn.addEventListener("click", guard(addNote));
+  const onKey = (ev: KeyboardEvent) => {
+    const typing = ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement;
+    if (typing || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const k = ev.key.toLowerCase();
+    if (k === "p") guard(() => setPaused(!paused))();
+    else if (k === "m") guard(addMarker)();
+    else if (k === "n") {
+      ev.preventDefault();
+      noteText.focus();
+    } else if (k === "s") guard(stop)();
+    else return;
+    ev.preventDefault();
+  };
+  document.addEventListener("keydown", onKey);
+  app.onLeave(() => {
+    if (!stopped) void stop();
+  });
+  (window as unknown as { __mienLive?: unknown }).__mienLive = { meter, frames, stop };
+}
+
+function exposeLatency(meter: LatencyMeter, frames: { sent: number; skippedBusy: number }): void {
+  (window as unknown as { __mienLatency?: unknown }).__mienLatency = { ...meter.summary(), sent: frames.sent, skipped_busy: frames.skippedBusy };
+}
