@@ -84,6 +84,7 @@ export class App {
       b.disabled = this.liveLock;
     }
     clear(this.main);
+    for (const k of Object.keys(this.main.dataset)) delete this.main.dataset[k];
     this.main.dataset.view = route.name;
     try {
       await this.views[route.name](this, route);

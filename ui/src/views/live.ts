@@ -22,6 +22,8 @@ const STATUS_TEXT: Record<string, string> = {
 
 export async function startLive(app: App, form: StartSession, source: FrameSource): Promise<void> {
   const meter = new LatencyMeter();
+  /** The Rust side's share: frame handed to the analyzer -> result. */
+  const backendMeter = new LatencyMeter();
   const sentAt = new Map<number, number>();
   const timeline = emptyTimeline();
   const markers: Marker[] = [];
@@ -97,6 +99,7 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
       (meter.count() ? `, latency p50 ${meter.p(50).toFixed(0)} ms` : "");
     app.main.dataset.samples = String(u.stats.analysed);
     if (sent !== undefined) requestAnimationFrame(() => meter.add(performance.now() - sent));
+    if (s) backendMeter.add(u.latency_ms);
   };
 
   let scale = 1;
@@ -214,7 +217,7 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
     indicator.classList.remove("on");
     indicator.querySelector(".label")!.textContent = "Stopped";
     stopBtn.disabled = pauseBtn.disabled = true;
-    exposeLatency(meter, frames);
+    exposeLatency(meter, backendMeter, frames);
     try {
       const report = await app.backend.stopSession();
       app.liveLock = false;
@@ -247,9 +250,14 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
   app.onLeave(() => {
     if (!stopped) void stop();
   });
-  (window as unknown as { __mienLive?: unknown }).__mienLive = { meter, frames, stop };
+  (window as unknown as { __mienLive?: unknown }).__mienLive = { meter, backendMeter, frames, stop };
 }
 
-function exposeLatency(meter: LatencyMeter, frames: { sent: number; skippedBusy: number }): void {
-  (window as unknown as { __mienLatency?: unknown }).__mienLatency = { ...meter.summary(), sent: frames.sent, skipped_busy: frames.skippedBusy };
+function exposeLatency(meter: LatencyMeter, backend: LatencyMeter, frames: { sent: number; skippedBusy: number }): void {
+  (window as unknown as { __mienLatency?: unknown }).__mienLatency = {
+    ...meter.summary(),
+    backend: backend.summary(),
+    sent: frames.sent,
+    skipped_busy: frames.skippedBusy,
+  };
 }
