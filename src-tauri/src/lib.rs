@@ -11,6 +11,7 @@
 //! `MIEN_MOCK_CAMERA=1` (WebKit's mock capture device, for machines without a camera), `MIEN_E2E_SAVE_DIR` (exports
 //! go to this folder instead of asking in a dialog: WebDriver cannot drive native dialogs).
 
+pub mod commands_list;
 pub mod dto;
 pub mod engine;
 pub mod error;
@@ -264,7 +265,8 @@ pub fn run() {
         })
         .setup(|app| {
             let handle = app.handle();
-            let paths = Paths { db: db_path(handle)?, resources: app.path().resource_dir().ok() };
+            let paths =
+                Paths { db: db_path(handle)?, resources: app.path().resource_dir().ok(), runtime_library: None };
             let engine = Engine::open(paths)?;
             app.manage(Arc::new(engine));
             if let Some(window) = app.get_webview_window("main") {

@@ -45,7 +45,10 @@ pub fn literal(s: &str) -> String {
             '\u{2022}' => 0x95,
             '\u{20ac}' => 0x80,
             '\u{a0}'..='\u{ff}' => c as u32 as u8,
-            _ => b'?',
+            _ => {
+                out.push('?');
+                continue;
+            }
         };
         let _ = write!(out, "\\{byte:03o}");
     }
@@ -232,7 +235,7 @@ impl Doc {
         let xref = out.len();
         let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
         for o in offsets {
-            let _ = write!(table, "{o:010} 00000 n \n");
+            let _ = writeln!(table, "{o:010} 00000 n ");
         }
         let _ = write!(table, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
         out.extend_from_slice(table.as_bytes());
@@ -494,7 +497,8 @@ mod tests {
     fn check_structure(pdf: &[u8]) -> usize {
         assert!(pdf.starts_with(b"%PDF-1.4\n"));
         assert!(pdf.ends_with(b"%%EOF\n"));
-        let text = String::from_utf8_lossy(pdf);
+        // one ASCII char per byte, so string offsets are byte offsets
+        let text: String = pdf.iter().map(|&b| if b.is_ascii() { b as char } else { '~' }).collect();
         let sx = text.rfind("startxref\n").expect("startxref");
         let xref: usize = text[sx + 10..].lines().next().expect("offset").parse().expect("number");
         assert!(text[xref..].starts_with("xref\n"), "startxref does not point at the table");
@@ -537,7 +541,7 @@ mod tests {
         assert!(objects >= 6);
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains(&format!("session {}", e.session.id)));
-        assert!(text.contains("Question 2: salary (\\351\\)"), "marker label escaped and encoded");
+        assert!(text.contains("Question 2: salary \\(\\351\\)"), "marker label escaped and encoded");
         assert!(text.contains("Limits of the method"));
         assert!(text.contains(&pct(e.summary.overall.shares.positive)));
     }
