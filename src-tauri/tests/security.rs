@@ -51,7 +51,7 @@ fn capabilities_grant_the_commands_to_the_main_window_only() {
         assert!(granted.contains(&e.as_str()), "{e} not granted");
     }
     for g in &granted {
-        let ok = expected.iter().any(|e| e == g) || *g == "core:event:default";
+        let ok = expected.iter().any(|e| e == g);
         assert!(ok, "unexpected permission {g}: the webview gets Mien's commands and nothing else");
         for bad in
             ["shell", "fs:", "http", "opener", "dialog", "process", "core:default", "core:webview", "core:window"]

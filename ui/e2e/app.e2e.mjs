@@ -157,7 +157,9 @@ await test("(a) consent + mock camera: samples recorded, stop, report", async ()
   await shot("live-camera");
   latency.camera = await browser.execute(() => {
     const live = window.__mienLive;
-    return live ? { ...live.meter.summary(), backend: live.backendMeter.summary(), sent: live.frames.sent, skipped_busy: live.frames.skippedBusy } : null;
+    return live
+      ? { ...live.meter.summary(), backend: live.backendMeter.summary(), capture: live.captureMeter.summary(), push: live.pushMeter.summary(), sent: live.frames.sent, skipped_busy: live.frames.skippedBusy }
+      : null;
   });
   const id = await stopAndOpenReport("camera");
   const r = await invoke("get_report", { id });

@@ -24,6 +24,9 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
   const meter = new LatencyMeter();
   /** The Rust side's share: frame handed to the analyzer -> result. */
   const backendMeter = new LatencyMeter();
+  /** Breakdown of the webview's share: canvas capture, and the raw-body IPC call until Rust acknowledges. */
+  const captureMeter = new LatencyMeter();
+  const pushMeter = new LatencyMeter();
   const sentAt = new Map<number, number>();
   const timeline = emptyTimeline();
   const markers: Marker[] = [];
@@ -157,13 +160,17 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
       canvas.width = w;
       canvas.height = hgt;
     }
+    const c0 = performance.now();
     ctx.drawImage(v, 0, 0, w, hgt);
     const pixels = ctx.getImageData(0, 0, w, hgt).data;
+    const c1 = performance.now();
+    captureMeter.add(c1 - c0);
     inFlight = true;
-    sentAt.set(t, performance.now());
+    sentAt.set(t, c0);
     frames.sent++;
     app.backend
       .pushFrame(t, w, hgt, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength))
+      .then(() => pushMeter.add(performance.now() - c1))
       .catch((e) => app.showError(e))
       .finally(() => {
         inFlight = false;
@@ -217,7 +224,7 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
     indicator.classList.remove("on");
     indicator.querySelector(".label")!.textContent = "Stopped";
     stopBtn.disabled = pauseBtn.disabled = true;
-    exposeLatency(meter, backendMeter, frames);
+    exposeLatency(meter, { backend: backendMeter, capture: captureMeter, push: pushMeter }, frames);
     try {
       const report = await app.backend.stopSession();
       app.liveLock = false;
@@ -250,13 +257,13 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
   app.onLeave(() => {
     if (!stopped) void stop();
   });
-  (window as unknown as { __mienLive?: unknown }).__mienLive = { meter, backendMeter, frames, stop };
+  (window as unknown as { __mienLive?: unknown }).__mienLive = { meter, backendMeter, captureMeter, pushMeter, frames, stop };
 }
 
-function exposeLatency(meter: LatencyMeter, backend: LatencyMeter, frames: { sent: number; skippedBusy: number }): void {
+function exposeLatency(meter: LatencyMeter, parts: Record<string, LatencyMeter>, frames: { sent: number; skippedBusy: number }): void {
   (window as unknown as { __mienLatency?: unknown }).__mienLatency = {
     ...meter.summary(),
-    backend: backend.summary(),
+    ...Object.fromEntries(Object.entries(parts).map(([k, m]) => [k, m.summary()])),
     sent: frames.sent,
     skipped_busy: frames.skippedBusy,
   };
