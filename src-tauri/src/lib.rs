@@ -238,9 +238,11 @@ fn configure_webview(window: &tauri::WebviewWindow) {
 #[cfg(not(target_os = "linux"))]
 fn configure_webview(_window: &tauri::WebviewWindow) {}
 
+/// The same database as the `mien` command line (`MIEN_DB`, else `~/.local/share/mien/mien.db`), so sessions saved
+/// by either appear in both; else the platform's app data folder.
 fn db_path(app: &AppHandle) -> AppResult<PathBuf> {
-    if let Some(p) = std::env::var_os("MIEN_DB").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(p));
+    if let Some(p) = mien_store::default_db_path() {
+        return Ok(p);
     }
     let dir = app
         .path()

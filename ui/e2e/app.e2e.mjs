@@ -107,6 +107,25 @@ async function fillNewSession({ interview, consent, video }) {
   }
 }
 
+/** UI responsiveness while analysing: how late a 50 ms timer fires on the webview's main thread, over `ms`. */
+async function eventLoopLag(ms) {
+  return browser.executeAsync(function (ms, done) {
+    const lags = [];
+    let last = performance.now();
+    const id = setInterval(function () {
+      const now = performance.now();
+      lags.push(Math.max(0, now - last - 50));
+      last = now;
+    }, 50);
+    setTimeout(function () {
+      clearInterval(id);
+      lags.sort(function (a, b) { return a - b; });
+      const p = function (q) { return Math.round(lags[Math.min(lags.length - 1, Math.ceil(q * lags.length) - 1)]); };
+      done({ n: lags.length, p50: p(0.5), p95: p(0.95), max: Math.round(lags[lags.length - 1]) });
+    }, ms);
+  }, ms);
+}
+
 async function stopAndOpenReport(name) {
   await (await $("#stop")).click();
   await waitFor(async () => (await view()) === "report", "the report after stop", 30000);
@@ -126,6 +145,12 @@ await test("first run: choose a jurisdiction", async () => {
   await waitFor(async () => (await view()) === "home", "home");
   const engine = await (await $("#engine-status")).getText();
   assert.match(engine, /Analysis ready/, engine);
+  // an installed package must use its own bundled runtime (scripts/package_check.sh sets this)
+  const where = process.env.MIEN_E2E_EXPECT_RUNTIME_UNDER;
+  if (where) {
+    const info = (await invoke("app_info", {})).ok;
+    assert.ok(info.engine.runtime_path.startsWith(where), `runtime from ${info.engine.runtime_path}, expected under ${where}`);
+  }
 });
 
 await test("(d) no analysis without consent", async () => {
@@ -150,17 +175,30 @@ await test("(a) consent + mock camera: samples recorded, stop, report", async ()
   const status = await (await $("#face-status")).getAttribute("data-status");
   assert.equal(status, "no_face", "the mock camera shows a test pattern, no face");
   assert.match(await (await $("#analysing")).getText(), /Analysing/);
+  // pause: nothing is analysed, the indicator says so; resume: analysis goes on
+  const samples = async () => Number(await (await $("#main")).getAttribute("data-samples"));
+  await (await $("#pause")).click();
+  await waitFor(async () => /Paused/.test(await (await $("#analysing")).getText()), "the paused indicator");
+  await sleep(400); // a frame already in flight may still land
+  const paused = await samples();
+  await sleep(1500);
+  assert.equal(await samples(), paused, "no frame is analysed while paused");
+  await shot("live-paused");
+  await (await $("#pause")).click();
+  await waitFor(async () => (await samples()) > paused + 5, "analysis after resuming");
   await (await $("#marker-label")).setValue("Question 1");
   await (await $("#add-marker")).click();
   await (await $("#note-text")).setValue("Calm start");
   await (await $("#add-note")).click();
   await shot("live-camera");
+  const lag = await eventLoopLag(3000);
   latency.camera = await browser.execute(() => {
     const live = window.__mienLive;
     return live
       ? { ...live.meter.summary(), backend: live.backendMeter.summary(), capture: live.captureMeter.summary(), push: live.pushMeter.summary(), sent: live.frames.sent, skipped_busy: live.frames.skippedBusy }
       : null;
   });
+  latency.camera.event_loop_lag = lag;
   const id = await stopAndOpenReport("camera");
   const r = await invoke("get_report", { id });
   assert.ok(r.ok, JSON.stringify(r));
@@ -180,9 +218,11 @@ await test("(b) recorded video: face samples with attitudes, report with charts"
   await waitFor(async () => (await view()) === "live", "the live view");
   await waitFor(async () => Number(await (await $("#main")).getAttribute("data-samples")) >= 20, "20 analysed frames", 30000);
   await shot("live-video");
+  const videoLag = await eventLoopLag(3000);
   // the 10 s clip ends and the session stops by itself
   await waitFor(async () => (await view()) === "report", "the report after the video ended", 40000);
   latency.video = await browser.execute(() => window.__mienLatency ?? null);
+  latency.video.event_loop_lag = videoLag;
   await (await $("#report-chart canvas")).waitForExist({ timeout: 10000 });
   await sleep(300);
   await shot("video-report");

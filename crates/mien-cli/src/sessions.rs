@@ -23,11 +23,7 @@ impl DbArgs {
         if let Some(p) = &self.db {
             return Ok(p.clone());
         }
-        let base = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-            .context("cannot find a data folder: set --db or MIEN_DB")?;
-        Ok(base.join("mien/mien.db"))
+        mien_store::default_db_path().context("cannot find a data folder: set --db or MIEN_DB")
     }
 
     pub fn open(&self) -> Result<Store> {

@@ -460,8 +460,9 @@ fn timeline(d: &mut Doc, e: &SessionExport) {
         let label = wrap(&m.label, 7.0, 90.0).into_iter().next().unwrap_or_default();
         d.text_at(x + 2.0, y0 + h - 8.0, 7.0, false, &label);
     }
-    // At most ~1000 points per line: average samples into buckets so long sessions stay small and readable.
-    let buckets = 1000usize.min(e.samples.len().max(1));
+    // At most ~1000 points per line: average samples into buckets (about 3 samples each, so jitter in the sampling
+    // times leaves no false gaps; an empty bucket means no face) so long sessions stay small and readable.
+    let buckets = 1000usize.min(e.samples.len() / 3).max(1);
     for a in Attitude::ALL {
         let mut acc: Vec<(f64, u32)> = vec![(0.0, 0); buckets];
         for s in &e.samples {

@@ -84,6 +84,19 @@ impl std::fmt::Debug for Store {
 }
 
 /// The lock file a live recorder holds for `session_id`.
+/// The default database of a user, shared by the desktop app and the CLI: `MIEN_DB`, else
+/// `$XDG_DATA_HOME/mien/mien.db` (`~/.local/share/mien/mien.db`). `None` when no data folder can be found.
+pub fn default_db_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MIEN_DB").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(base.join("mien/mien.db"))
+}
+
 pub fn recording_lock_path(db: &Path, session_id: i64) -> PathBuf {
     let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(format!(".recording-{session_id}.lock"));
