@@ -195,7 +195,7 @@ await test("(a) consent + mock camera: samples recorded, stop, report", async ()
   latency.camera = await browser.execute(() => {
     const live = window.__mienLive;
     return live
-      ? { ...live.meter.summary(), backend: live.backendMeter.summary(), capture: live.captureMeter.summary(), push: live.pushMeter.summary(), sent: live.frames.sent, skipped_busy: live.frames.skippedBusy }
+      ? { ...live.meter.summary(), backend: live.backendMeter.summary(), capture: live.captureMeter.summary(), push: live.pushMeter.summary(), sent: live.frames.sent, skipped_busy: live.frames.skippedBusy, capture_path: live.frames.path }
       : null;
   });
   latency.camera.event_loop_lag = lag;

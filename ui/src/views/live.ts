@@ -34,7 +34,7 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
   let stopped = false;
   let inFlight = false;
   let lastT = -1;
-  let frames = { sent: 0, skippedBusy: 0 };
+  const frames = { sent: 0, skippedBusy: 0, path: "" };
 
   // --- layout
   const indicator = h("div", { class: "analysing on", id: "analysing", role: "status" }, h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "label" }, "Analysing"));
@@ -135,13 +135,46 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
   // --- frame loop
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  /**
+   * The frame's RGBA pixels, at most MAX_FRAME_WIDTH wide. WebCodecs' VideoFrame.copyTo (asynchronous, ~2 ms, off
+   * the main thread's drawing path) when the video is small enough and the frame is RGBA/RGBX; else a canvas.
+   */
+  const capture = async (v: HTMLVideoElement, k: number): Promise<{ pixels: Uint8Array; w: number; h: number }> => {
+    const VF = (window as unknown as { VideoFrame?: typeof VideoFrame }).VideoFrame;
+    if (VF && k === 1) {
+      const frame = new VF(v);
+      try {
+        const w = frame.visibleRect?.width ?? frame.displayWidth;
+        const h = frame.visibleRect?.height ?? frame.displayHeight;
+        if ((frame.format === "RGBA" || frame.format === "RGBX") && frame.allocationSize() === w * h * 4) {
+          const pixels = new Uint8Array(w * h * 4);
+          await frame.copyTo(pixels);
+          frames.path = "videoframe";
+          return { pixels, w, h };
+        }
+      } finally {
+        frame.close();
+      }
+    }
+    const w = Math.round(v.videoWidth * k);
+    const h = Math.round(v.videoHeight * k);
+    if (!ctx) throw { code: "capture", message: "no 2D canvas in this webview" };
+    if (canvas.width !== w || canvas.height !== h) {
+      canvas.width = w;
+      canvas.height = h;
+    }
+    ctx.drawImage(v, 0, 0, w, h);
+    const data = ctx.getImageData(0, 0, w, h).data;
+    frames.path = "canvas";
+    return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), w, h };
+  };
   const interval = 1000 / app.prefs.sampleRate;
   let timer = 0;
   const tick = () => {
     if (stopped) return;
     timer = window.setTimeout(tick, interval);
     const v = source.video;
-    if (paused || !ctx || v.readyState < 2 || !v.videoWidth) return;
+    if (paused || v.readyState < 2 || !v.videoWidth) return;
     if (source.ended()) {
       void stop();
       return;
@@ -154,23 +187,16 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
     if (t === lastT) return;
     lastT = t;
     scale = Math.min(1, MAX_FRAME_WIDTH / v.videoWidth);
-    const w = Math.round(v.videoWidth * scale);
-    const hgt = Math.round(v.videoHeight * scale);
-    if (canvas.width !== w || canvas.height !== hgt) {
-      canvas.width = w;
-      canvas.height = hgt;
-    }
     const c0 = performance.now();
-    ctx.drawImage(v, 0, 0, w, hgt);
-    const pixels = ctx.getImageData(0, 0, w, hgt).data;
-    const c1 = performance.now();
-    captureMeter.add(c1 - c0);
     inFlight = true;
     sentAt.set(t, c0);
     frames.sent++;
-    app.backend
-      .pushFrame(t, w, hgt, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength))
-      .then(() => pushMeter.add(performance.now() - c1))
+    void capture(v, scale)
+      .then(({ pixels, w, h: hgt }) => {
+        const c1 = performance.now();
+        captureMeter.add(c1 - c0);
+        return app.backend.pushFrame(t, w, hgt, pixels).then(() => pushMeter.add(performance.now() - c1));
+      })
       .catch((e) => app.showError(e))
       .finally(() => {
         inFlight = false;
@@ -260,11 +286,12 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
   (window as unknown as { __mienLive?: unknown }).__mienLive = { meter, backendMeter, captureMeter, pushMeter, frames, stop };
 }
 
-function exposeLatency(meter: LatencyMeter, parts: Record<string, LatencyMeter>, frames: { sent: number; skippedBusy: number }): void {
+function exposeLatency(meter: LatencyMeter, parts: Record<string, LatencyMeter>, frames: { sent: number; skippedBusy: number; path: string }): void {
   (window as unknown as { __mienLatency?: unknown }).__mienLatency = {
     ...meter.summary(),
     ...Object.fromEntries(Object.entries(parts).map(([k, m]) => [k, m.summary()])),
     sent: frames.sent,
     skipped_busy: frames.skippedBusy,
+    capture_path: frames.path,
   };
 }
