@@ -14,10 +14,13 @@ ui/node_modules/.bin/tauri build $flag --bundles deb rpm >"$out/bundle.log" 2>&1
 deb=$(ls -t target/$profile/bundle/deb/*.deb | head -1)
 rpm=$(ls -t target/$profile/bundle/rpm/*.rpm | head -1)
 echo "package: $deb ($(du -h "$deb" | cut -f1)), $rpm ($(du -h "$rpm" | cut -f1))"
-for f in models/models.json models/attitude_mien_minixception_64gray.onnx runtime/libonnxruntime.so.1.32.0; do
-  dpkg-deb -c "$deb" | grep -q "usr/lib/Mien/$f" || { echo "package: $f missing from $deb" >&2; exit 1; }
-  if command -v rpm >/dev/null; then
-    rpm -qpl "$rpm" 2>/dev/null | grep -q "/usr/lib/Mien/$f" || { echo "package: $f missing from $rpm" >&2; exit 1; }
+dpkg-deb -c "$deb" >"$out/deb-files.txt"
+if command -v rpm >/dev/null; then rpm -qpl "$rpm" >"$out/rpm-files.txt" 2>/dev/null; else : >"$out/rpm-files.txt"; fi
+for f in models/models.json models/attitude_mien_minixception_64gray.onnx models/face_detection_front_128x128_barracuda.onnx \
+  runtime/libonnxruntime.so.1.32.0; do
+  grep -q "usr/lib/Mien/$f\$" "$out/deb-files.txt" || { echo "package: $f missing from $deb" >&2; exit 1; }
+  if [ -s "$out/rpm-files.txt" ]; then
+    grep -q "/usr/lib/Mien/$f\$" "$out/rpm-files.txt" || { echo "package: $f missing from $rpm" >&2; exit 1; }
   fi
 done
 if [ "$(id -u)" != 0 ]; then echo "package: not root, the .deb is not installed and run" >&2; exit 0; fi

@@ -7,7 +7,8 @@
 #      the app's engine and security configuration, and the benchmarks once each in test mode
 #   5. the TypeScript bindings are generated from the Rust types and committed up to date
 #   6. UI component tests (vitest, mocked backend)
-#   7. end-to-end tests of the real desktop app under Xvfb (WebDriver; screenshots, exports and latency in target/e2e)
+#   7. end-to-end tests of the real desktop app under Xvfb (WebDriver; screenshots, exports and latency in target/e2e),
+#      then the same tests against the installed .deb (scripts/package_check.sh; the .rpm's contents are listed)
 #   8. Rust and Python evaluations of the shipped attitude model agree (training/check_agreement.py)
 # Tests that need ../shared skip with a note when it is absent.
 set -euo pipefail
@@ -30,6 +31,7 @@ cargo test --workspace --all-targets
 scripts/bindings.sh --check
 (cd ui && npx vitest run)
 ui/e2e/run.sh
+scripts/package_check.sh
 
 # Rust (`mien eval`) and Python (training/eval.py) evaluations of the shipped attitude model agree within 0.3 pp.
 npz=../shared/data/fer2013/fer2013_trainval.npz
