@@ -226,6 +226,8 @@ await test("(b) recorded video: face samples with attitudes, report with charts"
   await (await $("#report-chart canvas")).waitForExist({ timeout: 10000 });
   await sleep(300);
   await shot("video-report");
+  await (await $("#quality")).scrollIntoView();
+  await shot("video-report-details");
   videoSession = Number(await (await $("#main")).getAttribute("data-session"));
   const r = (await invoke("get_report", { id: videoSession })).ok;
   const withFace = r.samples.filter((s) => s.attitude && s.label);
@@ -282,6 +284,7 @@ await test("(d) no interview analysis under a prohibiting policy", async () => {
   const opt = await $('#kind option[value="interview"]');
   assert.equal(await opt.isEnabled(), false, "interview option disabled");
   assert.match(await (await $("#policy-blocks")).getText(), /cannot be analysed/);
+  assert.equal(await (await $("#candidate")).isDisplayed(), false, "no candidate fields for practice");
   await shot("policy-blocks");
   const before = (await invoke("list_sessions", { search: null })).ok.length;
   const r = await invoke("start_session", {
