@@ -209,7 +209,8 @@ impl Engine {
         Ok(SessionStarted { session_id: id, provider, model: choice.name().to_string() })
     }
 
-    /// Hand a raw frame (RGBA or RGB bytes, as captured by the webview) to the analyzer; never blocks on analysis.
+    /// Hand a raw frame (RGBA from a canvas or a camera `VideoFrame`, I420 from a decoded video file) to the
+    /// analyzer; never blocks on analysis.
     pub fn push_frame(
         &self,
         t_ms: u64,
@@ -218,7 +219,7 @@ impl Engine {
         layout: PixelLayout,
         data: Vec<u8>,
     ) -> AppResult<bool> {
-        let expected = width as usize * height as usize * layout.bytes_per_pixel();
+        let expected = layout.frame_len(width, height);
         if width == 0 || height == 0 || data.len() != expected {
             return Err(AppError::new(
                 "bad_frame",

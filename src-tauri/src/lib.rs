@@ -21,7 +21,7 @@ use std::{path::PathBuf, sync::Arc};
 use mien_core::Jurisdiction;
 use mien_report::ExportFormat;
 use mien_store::{SessionExport, SessionInfo, Settings};
-use mien_vision::frame::PixelLayout;
+use mien_vision::frame::{PixelLayout, YuvMatrix};
 use tauri::{
     AppHandle, Manager, State,
     ipc::{Channel, InvokeBody, Request},
@@ -122,15 +122,39 @@ async fn start_session(
 }
 
 fn header_u64(request: &Request<'_>, name: &str) -> AppResult<u64> {
-    request
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
+    header(request, name)
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| AppError::new("bad_frame", format!("missing or invalid header {name}")))
 }
 
-/// A frame: raw RGBA bytes as the body; `x-frame-width`, `x-frame-height`, `x-frame-t` (ms) as headers.
+fn header<'a>(request: &'a Request<'_>, name: &str) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The pixel layout named by `x-frame-format` (`rgba`, the default, or `i420`) with `x-frame-matrix` (`bt601`,
+/// `bt709`) and `x-frame-range` (`limited`, `full`) for I420.
+fn frame_layout(request: &Request<'_>) -> AppResult<PixelLayout> {
+    let bad = |what: &str| AppError::new("bad_frame", format!("unsupported {what}"));
+    match header(request, "x-frame-format").unwrap_or("rgba") {
+        "rgba" => Ok(PixelLayout::Rgba8),
+        "i420" => Ok(PixelLayout::I420 {
+            matrix: match header(request, "x-frame-matrix").unwrap_or("bt601") {
+                "bt601" => YuvMatrix::Bt601,
+                "bt709" => YuvMatrix::Bt709,
+                _ => return Err(bad("x-frame-matrix")),
+            },
+            full_range: match header(request, "x-frame-range").unwrap_or("limited") {
+                "limited" => false,
+                "full" => true,
+                _ => return Err(bad("x-frame-range")),
+            },
+        }),
+        _ => Err(bad("x-frame-format")),
+    }
+}
+
+/// A frame: the pixels as the raw body; `x-frame-width`, `x-frame-height`, `x-frame-t` (ms) and optionally
+/// `x-frame-format` (see [`frame_layout`]) as headers.
 #[tauri::command]
 async fn push_frame(engine: EngineState<'_>, request: Request<'_>) -> AppResult<FrameAck> {
     let InvokeBody::Raw(data) = request.body() else {
@@ -141,7 +165,8 @@ async fn push_frame(engine: EngineState<'_>, request: Request<'_>) -> AppResult<
     let height = u32::try_from(header_u64(&request, "x-frame-height")?)
         .map_err(|_| AppError::new("bad_frame", "frame height out of range"))?;
     let t_ms = header_u64(&request, "x-frame-t")?;
-    let accepted = engine.push_frame(t_ms, width, height, PixelLayout::Rgba8, data.clone())?;
+    let layout = frame_layout(&request)?;
+    let accepted = engine.push_frame(t_ms, width, height, layout, data.clone())?;
     Ok(FrameAck { accepted })
 }
 

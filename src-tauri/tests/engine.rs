@@ -149,3 +149,65 @@ fn a_missing_runtime_leaves_reports_readable_and_says_why() {
     assert_eq!(e.start(&form(SessionKind::Practice, None), sink().0).expect_err("no engine").code, "runtime_missing");
     assert!(e.store().list_sessions(None).expect("store works").is_empty());
 }
+
+/// RGBA -> I420 (BT.601, limited range, chroma averaged over 2x2), as a decoded video file arrives from WebCodecs.
+fn rgba_to_i420(w: u32, h: u32, rgba: &[u8]) -> Vec<u8> {
+    let (w, h) = (w as usize, h as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let px = |x: usize, y: usize| {
+        let i = (y.min(h - 1) * w + x.min(w - 1)) * 4;
+        [rgba[i], rgba[i + 1], rgba[i + 2]].map(|v| f32::from(v) / 255.0)
+    };
+    let luma = |[r, g, b]: [f32; 3]| 0.299 * r + 0.587 * g + 0.114 * b;
+    let mut out = Vec::with_capacity(w * h + 2 * cw * ch);
+    for y in 0..h {
+        for x in 0..w {
+            out.push((16.0 + 219.0 * luma(px(x, y))).round() as u8);
+        }
+    }
+    let mut u = Vec::with_capacity(cw * ch);
+    let mut v = Vec::with_capacity(cw * ch);
+    for cy in 0..ch {
+        for cx in 0..cw {
+            let quad = [px(2 * cx, 2 * cy), px(2 * cx + 1, 2 * cy), px(2 * cx, 2 * cy + 1), px(2 * cx + 1, 2 * cy + 1)];
+            let (mut cb, mut cr) = (0.0, 0.0);
+            for p in quad {
+                let yv = luma(p);
+                cb += (p[2] - yv) / 1.772 / 4.0;
+                cr += (p[0] - yv) / 1.402 / 4.0;
+            }
+            u.push((128.0 + 224.0 * cb).round() as u8);
+            v.push((128.0 + 224.0 * cr).round() as u8);
+        }
+    }
+    out.extend(u);
+    out.extend(v);
+    out
+}
+
+#[test]
+fn i420_frames_from_a_video_file_are_analysed_like_rgba() {
+    let Some((w, h, rgba)) = photo_rgba() else {
+        eprintln!("SKIP: ../shared/data/media not found");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(&dir);
+    let (sink, rx) = sink();
+    e.start(&form(SessionKind::Practice, None), sink).expect("start");
+    let i420 = PixelLayout::I420 { matrix: mien_vision::frame::YuvMatrix::Bt601, full_range: false };
+    let mut labels = Vec::new();
+    for (i, (layout, data)) in
+        [(PixelLayout::Rgba8, rgba.clone()), (i420, rgba_to_i420(w, h, &rgba))].into_iter().enumerate()
+    {
+        e.push_frame(i as u64 * 100, w, h, layout, data).expect("push");
+        let u = rx.recv_timeout(Duration::from_secs(20)).expect("update");
+        let s = u.sample.expect("sample");
+        assert!(s.face.is_some(), "{layout:?}: no face");
+        labels.push(s.label);
+    }
+    assert_eq!(labels[0], labels[1], "the same photo gets the same attitude either way");
+    let err = e.push_frame(0, w, h, i420, vec![0; 10]).expect_err("short");
+    assert_eq!(err.code, "bad_frame");
+    e.stop("test").expect("stop");
+}

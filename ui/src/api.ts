@@ -14,13 +14,16 @@ import type { SessionStarted } from "./bindings/SessionStarted";
 import type { Settings } from "./bindings/Settings";
 import type { StartSession } from "./bindings/StartSession";
 
+/** How the pixels of a frame are laid out (see `frame_layout` in src-tauri/src/lib.rs). */
+export type FrameFormat = { kind: "rgba" } | { kind: "i420"; matrix: "bt601" | "bt709"; fullRange: boolean };
+
 export interface Backend {
   appInfo(): Promise<AppInfo>;
   savePolicy(jurisdiction: Jurisdiction, retentionDays: number): Promise<Settings>;
   listSessions(search: string | null): Promise<SessionInfo[]>;
   startSession(form: StartSession, onUpdate: (u: LiveUpdate) => void): Promise<SessionStarted>;
-  /** RGBA pixels as the raw IPC body (never a JSON array). */
-  pushFrame(tMs: number, width: number, height: number, rgba: Uint8Array): Promise<FrameAck>;
+  /** Pixels as the raw IPC body (never a JSON array): RGBA, or I420 planes when `format` says so. */
+  pushFrame(tMs: number, width: number, height: number, pixels: Uint8Array, format?: FrameFormat): Promise<FrameAck>;
   setPaused(paused: boolean): Promise<void>;
   addMarker(tMs: number, label: string): Promise<void>;
   addNote(sessionId: number | null, tMs: number | null, text: string): Promise<void>;
@@ -45,10 +48,19 @@ export const tauriBackend: Backend = {
     channel.onmessage = onUpdate;
     return invoke("start_session", { form, onUpdate: channel });
   },
-  pushFrame: (tMs, width, height, rgba) =>
-    invoke("push_frame", rgba, {
-      headers: { "x-frame-width": String(width), "x-frame-height": String(height), "x-frame-t": String(Math.round(tMs)) },
-    }),
+  pushFrame: (tMs, width, height, pixels, format = { kind: "rgba" }) => {
+    const headers: Record<string, string> = {
+      "x-frame-width": String(width),
+      "x-frame-height": String(height),
+      "x-frame-t": String(Math.round(tMs)),
+      "x-frame-format": format.kind,
+    };
+    if (format.kind === "i420") {
+      headers["x-frame-matrix"] = format.matrix;
+      headers["x-frame-range"] = format.fullRange ? "full" : "limited";
+    }
+    return invoke("push_frame", pixels, { headers });
+  },
   setPaused: (paused) => invoke("set_paused", { paused }),
   addMarker: (tMs, label) => invoke("add_marker", { tMs: Math.round(tMs), label }),
   addNote: (sessionId, tMs, text) =>

@@ -64,7 +64,7 @@ export class FakeBackend implements Backend {
     this.onUpdate = onUpdate;
     return { session_id: 1, provider: { requested: "cpu" as const, active: "cpu" as const, fallback_reason: null }, model: "mien" };
   }
-  async pushFrame(tMs: number, width: number, height: number, rgba: Uint8Array) { this.log("pushFrame", tMs, width, height, rgba.byteLength); return { accepted: true }; }
+  async pushFrame(tMs: number, width: number, height: number, pixels: Uint8Array) { this.log("pushFrame", tMs, width, height, pixels.byteLength); return { accepted: true }; }
   async setPaused(paused: boolean) { this.log("setPaused", paused); }
   async addMarker(tMs: number, label: string) { this.log("addMarker", tMs, label); }
   async addNote(id: number | null, tMs: number | null, text: string) { this.log("addNote", id, tMs, text); }

@@ -99,23 +99,41 @@ pub fn load_image(path: &Path, limits: &DecodeLimits) -> Result<RgbImage> {
     decode_image(&bytes, limits)
 }
 
-/// Pixel layouts accepted for raw frames (camera / webview canvas).
+/// YUV to RGB conversion matrix of an I420 frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YuvMatrix {
+    /// ITU-R BT.601 (SD video, most webcams; WebCodecs `smpte170m` / `bt470bg`).
+    Bt601,
+    /// ITU-R BT.709 (HD video).
+    Bt709,
+}
+
+/// Pixel layouts accepted for raw frames (camera / webview canvas / WebCodecs `VideoFrame`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PixelLayout {
     Rgb8,
     Rgba8,
+    /// Planar 4:2:0, tightly packed: Y (w x h), then U and V (each ceil(w/2) x ceil(h/2)). `full_range`: 0-255
+    /// luma instead of video range 16-235.
+    I420 {
+        matrix: YuvMatrix,
+        full_range: bool,
+    },
 }
 
 impl PixelLayout {
-    pub fn bytes_per_pixel(self) -> usize {
+    /// The exact buffer length of a `width x height` frame in this layout.
+    pub fn frame_len(self, width: u32, height: u32) -> usize {
+        let (w, h) = (width as usize, height as usize);
         match self {
-            PixelLayout::Rgb8 => 3,
-            PixelLayout::Rgba8 => 4,
+            PixelLayout::Rgb8 => w * h * 3,
+            PixelLayout::Rgba8 => w * h * 4,
+            PixelLayout::I420 { .. } => w * h + 2 * w.div_ceil(2) * h.div_ceil(2),
         }
     }
 }
 
-/// Build an RGB frame from a raw buffer, checking that its length matches `width x height x layout` exactly.
+/// Build an RGB frame from a raw buffer, checking that its length matches the layout exactly.
 pub fn frame_from_raw(
     width: u32,
     height: u32,
@@ -124,7 +142,7 @@ pub fn frame_from_raw(
     limits: &DecodeLimits,
 ) -> Result<RgbImage> {
     limits.check(width, height)?;
-    let expected = width as usize * height as usize * layout.bytes_per_pixel();
+    let expected = layout.frame_len(width, height);
     if data.len() != expected {
         return Err(VisionError::InvalidFrame(format!(
             "{width}x{height} {layout:?} needs {expected} bytes, got {}",
@@ -134,8 +152,36 @@ pub fn frame_from_raw(
     let rgb = match layout {
         PixelLayout::Rgb8 => data.to_vec(),
         PixelLayout::Rgba8 => data.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
+        PixelLayout::I420 { matrix, full_range } => {
+            i420_to_rgb(width as usize, height as usize, data, matrix, full_range)
+        }
     };
     RgbImage::from_raw(width, height, rgb).ok_or_else(|| VisionError::InvalidFrame("buffer size mismatch".into()))
+}
+
+/// I420 -> packed RGB (the buffer length was checked by the caller).
+fn i420_to_rgb(w: usize, h: usize, data: &[u8], matrix: YuvMatrix, full_range: bool) -> Vec<u8> {
+    // R = Y + a*Cr; G = Y - b*Cb - c*Cr; B = Y + d*Cb (Kr/Kb of the matrix)
+    let (a, b, c, d) = match matrix {
+        YuvMatrix::Bt601 => (1.402_f32, 0.344_136, 0.714_136, 1.772),
+        YuvMatrix::Bt709 => (1.5748_f32, 0.187_324, 0.468_124, 1.8556),
+    };
+    let (y_off, y_scale, c_scale) = if full_range { (0.0, 1.0, 1.0) } else { (16.0, 255.0 / 219.0, 255.0 / 224.0) };
+    let cw = w.div_ceil(2);
+    let (y_plane, chroma) = data.split_at(w * h);
+    let (u_plane, v_plane) = chroma.split_at(cw * h.div_ceil(2));
+    let mut out = Vec::with_capacity(w * h * 3);
+    for row in 0..h {
+        let crow = (row / 2) * cw;
+        for col in 0..w {
+            let yv = (f32::from(y_plane[row * w + col]) - y_off) * y_scale;
+            let cb = (f32::from(u_plane[crow + col / 2]) - 128.0) * c_scale;
+            let cr = (f32::from(v_plane[crow + col / 2]) - 128.0) * c_scale;
+            let px = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+            out.extend_from_slice(&[px(yv + a * cr), px(yv - b * cb - c * cr), px(yv + d * cb)]);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -147,6 +193,49 @@ mod tests {
         let mut out = Vec::new();
         img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).expect("encode");
         out
+    }
+
+    /// RGB -> limited-range BT.601 / BT.709 YUV, the inverse of the conversion under test.
+    fn yuv(rgb: [f32; 3], m: YuvMatrix) -> [u8; 3] {
+        let (kr, kb) = match m {
+            YuvMatrix::Bt601 => (0.299, 0.114),
+            YuvMatrix::Bt709 => (0.2126, 0.0722),
+        };
+        let [r, g, b] = rgb.map(|v| v / 255.0);
+        let y = kr * r + (1.0 - kr - kb) * g + kb * b;
+        let cb = (b - y) / (2.0 * (1.0 - kb));
+        let cr = (r - y) / (2.0 * (1.0 - kr));
+        [16.0 + 219.0 * y, 128.0 + 224.0 * cb, 128.0 + 224.0 * cr].map(|v: f32| v.round() as u8)
+    }
+
+    #[test]
+    fn i420_frames_convert_to_rgb() {
+        let l = DecodeLimits::default();
+        for m in [YuvMatrix::Bt601, YuvMatrix::Bt709] {
+            for rgb in [[255.0, 0.0, 0.0], [0.0, 255.0, 0.0], [0.0, 0.0, 255.0], [200.0, 150.0, 100.0], [128.0; 3]] {
+                // a 3x3 frame of one colour (odd sizes: chroma planes of 2x2)
+                let [y, u, v] = yuv(rgb, m);
+                let mut data = vec![y; 9];
+                data.extend([u; 4]);
+                data.extend([v; 4]);
+                let layout = PixelLayout::I420 { matrix: m, full_range: false };
+                let img = frame_from_raw(3, 3, layout, &data, &l).expect("i420");
+                for p in img.pixels() {
+                    for ch in 0..3 {
+                        let diff = (f32::from(p.0[ch]) - rgb[ch]).abs();
+                        assert!(diff <= 2.0, "{m:?} {rgb:?} -> {:?}", p.0);
+                    }
+                }
+            }
+        }
+        let full = PixelLayout::I420 { matrix: YuvMatrix::Bt601, full_range: true };
+        let img = frame_from_raw(2, 2, full, &[0, 255, 128, 64, 128, 128], &l).expect("full range");
+        assert_eq!(img.get_pixel(0, 0).0, [0, 0, 0]);
+        assert_eq!(img.get_pixel(1, 0).0, [255, 255, 255]);
+        assert_eq!(img.get_pixel(1, 1).0, [64, 64, 64]);
+        // one byte short is an error, not a panic
+        assert!(matches!(frame_from_raw(3, 3, full, &[0; 16], &l), Err(VisionError::InvalidFrame(_))));
+        assert_eq!(full.frame_len(640, 360), 640 * 360 * 3 / 2);
     }
 
     #[test]

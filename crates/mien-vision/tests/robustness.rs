@@ -6,7 +6,7 @@ use std::io::Cursor;
 use image::{ImageFormat, RgbImage};
 use mien_vision::{
     detection::{BLAZEFACE_BACK, BLAZEFACE_FRONT, NMS_IOU, anchors, decode, weighted_nms},
-    frame::{DecodeLimits, PixelLayout, decode_image, frame_from_raw},
+    frame::{DecodeLimits, PixelLayout, YuvMatrix, decode_image, frame_from_raw},
 };
 use proptest::prelude::*;
 
@@ -47,12 +47,20 @@ proptest! {
     }
 
     #[test]
-    fn raw_frames_of_any_shape_are_checked(w in 0u32..300, h in 0u32..300, len in 0usize..100_000, rgba in any::<bool>()) {
-        let layout = if rgba { PixelLayout::Rgba8 } else { PixelLayout::Rgb8 };
+    fn raw_frames_of_any_shape_are_checked(
+        w in 0u32..300, h in 0u32..300, len in 0usize..100_000, kind in 0u8..3, exact in any::<bool>(),
+    ) {
+        let layout = match kind {
+            0 => PixelLayout::Rgb8,
+            1 => PixelLayout::Rgba8,
+            _ => PixelLayout::I420 { matrix: YuvMatrix::Bt709, full_range: false },
+        };
+        // half the cases with exactly the right length, so the success path is exercised too
+        let len = if exact { layout.frame_len(w, h) } else { len };
         let data = vec![7u8; len];
         match frame_from_raw(w, h, layout, &data, &limits()) {
             Ok(f) => prop_assert_eq!(f.dimensions(), (w, h)),
-            Err(_) => prop_assert!(w == 0 || h == 0 || len != (w * h) as usize * layout.bytes_per_pixel()),
+            Err(_) => prop_assert!(w == 0 || h == 0 || len != layout.frame_len(w, h)),
         }
     }
 

@@ -1,6 +1,7 @@
 // The live view: preview with the face box, current and smoothed attitude, a rolling timeline, elapsed time, an
 // unmistakable "analysing" indicator, pause/resume, markers and notes. Frames are sampled from the <video> through a
 // canvas at the chosen rate and sent as raw RGBA; at most one frame is in flight (a busy backend drops, never queues).
+import type { FrameFormat } from "../api";
 import type { App } from "../app";
 import type { LiveUpdate } from "../bindings/LiveUpdate";
 import type { StartSession } from "../bindings/StartSession";
@@ -136,21 +137,35 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   /**
-   * The frame's RGBA pixels, at most MAX_FRAME_WIDTH wide. WebCodecs' VideoFrame.copyTo (asynchronous, ~2 ms, off
-   * the main thread's drawing path) when the video is small enough and the frame is RGBA/RGBX; else a canvas.
+   * The frame's pixels, at most MAX_FRAME_WIDTH wide. WebCodecs' VideoFrame.copyTo (asynchronous, 1-2 ms, off the
+   * main thread's drawing path) when the video is small enough: RGBA frames (a camera) as they are, I420 frames (a
+   * decoded file) as planes that Rust converts. Anything else, or a larger video, goes through a canvas.
    */
-  const capture = async (v: HTMLVideoElement, k: number): Promise<{ pixels: Uint8Array; w: number; h: number }> => {
+  const capture = async (v: HTMLVideoElement, k: number): Promise<{ pixels: Uint8Array; w: number; h: number; format?: FrameFormat }> => {
     const VF = (window as unknown as { VideoFrame?: typeof VideoFrame }).VideoFrame;
     if (VF && k === 1) {
       const frame = new VF(v);
       try {
         const w = frame.visibleRect?.width ?? frame.displayWidth;
         const h = frame.visibleRect?.height ?? frame.displayHeight;
-        if ((frame.format === "RGBA" || frame.format === "RGBX") && frame.allocationSize() === w * h * 4) {
+        const packed = frame.codedWidth === w && frame.codedHeight === h;
+        if (packed && (frame.format === "RGBA" || frame.format === "RGBX") && frame.allocationSize() === w * h * 4) {
           const pixels = new Uint8Array(w * h * 4);
           await frame.copyTo(pixels);
-          frames.path = "videoframe";
+          frames.path = "videoframe-rgba";
           return { pixels, w, h };
+        }
+        const cw = Math.ceil(w / 2);
+        const ch = Math.ceil(h / 2);
+        if (packed && frame.format === "I420" && frame.allocationSize() === w * h + 2 * cw * ch) {
+          const pixels = new Uint8Array(w * h + 2 * cw * ch);
+          // ask for tightly packed planes explicitly
+          const layout = [{ offset: 0, stride: w }, { offset: w * h, stride: cw }, { offset: w * h + cw * ch, stride: cw }];
+          await frame.copyTo(pixels, { layout } as VideoFrameCopyToOptions);
+          const cs = frame.colorSpace;
+          const matrix = cs?.matrix === "bt709" ? "bt709" : "bt601";
+          frames.path = "videoframe-i420";
+          return { pixels, w, h, format: { kind: "i420", matrix, fullRange: cs?.fullRange === true } };
         }
       } finally {
         frame.close();
@@ -192,10 +207,10 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
     sentAt.set(t, c0);
     frames.sent++;
     void capture(v, scale)
-      .then(({ pixels, w, h: hgt }) => {
+      .then(({ pixels, w, h: hgt, format }) => {
         const c1 = performance.now();
         captureMeter.add(c1 - c0);
-        return app.backend.pushFrame(t, w, hgt, pixels).then(() => pushMeter.add(performance.now() - c1));
+        return app.backend.pushFrame(t, w, hgt, pixels, format).then(() => pushMeter.add(performance.now() - c1));
       })
       .catch((e) => app.showError(e))
       .finally(() => {
