@@ -112,16 +112,20 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
     overlay.width = v.clientWidth;
     overlay.height = v.clientHeight;
     const ctx = overlay.getContext("2d");
-    if (!ctx || !v.videoWidth) return;
+    if (!ctx || !v.videoWidth || !v.videoHeight) return;
     ctx.clearRect(0, 0, overlay.width, overlay.height);
-    const k = overlay.width / (v.videoWidth * scale);
+    // the video is shown with object-fit: contain: find its displayed rectangle, then map analysed-frame pixels
+    const fit = Math.min(overlay.width / v.videoWidth, overlay.height / v.videoHeight);
+    const dx = (overlay.width - v.videoWidth * fit) / 2;
+    const dy = (overlay.height - v.videoHeight * fit) / 2;
+    const k = fit / scale;
     const primary = u.sample?.face?.box;
     for (const [x1, y1, x2, y2] of u.faces) {
       const isPrimary = primary && Math.abs(primary.x1 - x1) < 0.5 && Math.abs(primary.y1 - y1) < 0.5;
       const lab = u.sample?.smoothed_label ?? u.sample?.label;
       ctx.strokeStyle = isPrimary && lab ? COLOURS[lab] : "#bbb";
       ctx.lineWidth = isPrimary ? 3 : 1.5;
-      ctx.strokeRect(x1 * k, y1 * k, (x2 - x1) * k, (y2 - y1) * k);
+      ctx.strokeRect(dx + x1 * k, dy + y1 * k, (x2 - x1) * k, (y2 - y1) * k);
     }
   };
 
