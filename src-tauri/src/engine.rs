@@ -9,7 +9,7 @@ use std::{
 };
 
 use mien_core::{Jurisdiction, SmoothingConfig};
-use mien_store::{ConsentInput, NewSession, Recorder, RecorderConfig, SessionExport, SessionKind, Store, StoreOptions};
+use mien_store::{ConsentInput, NewSession, Recorder, RecorderConfig, SessionExport, Store, StoreOptions};
 use mien_vision::{
     AnalyzerConfig, ClassifierChoice, DetectorMode, FrameIn, LiveAnalyzer, LiveEvent, LiveMonitor, ModelStore, Runtime,
     RuntimeConfig, frame::PixelLayout, models::locate_models_dir,
@@ -146,31 +146,11 @@ impl Engine {
             return Err(AppError::new("session_running", "a session is already running; stop it first"));
         }
         let l = self.loaded.as_ref().map_err(Clone::clone)?;
-        // Refuse before loading anything when the store would refuse anyway (clear message, nothing created).
-        let settings = self.store().settings()?;
-        if form.kind == SessionKind::Interview {
-            if settings.policy != mien_core::Policy::InterviewsAllowed {
-                return Err(mien_store::StoreError::PolicyProhibits {
-                    jurisdiction: settings.jurisdiction.name().into(),
-                }
-                .into());
-            }
-            if !form.consent.as_ref().is_some_and(|c| c.candidate_agreed) {
-                return Err(mien_store::StoreError::ConsentRequired.into());
-            }
-        }
         if !(0.0..=10_000.0).contains(&form.smoothing_ms) {
             return Err(AppError::new("invalid_input", "smoothing must be 0 to 10 000 ms"));
         }
-        l.runtime.request_provider(form.provider);
         let choice = ClassifierChoice::default();
-        let config = AnalyzerConfig {
-            smoothing: SmoothingConfig { tau_ms: form.smoothing_ms, ..Default::default() },
-            ..Default::default()
-        };
-        let analyzer = l.models.analyzer(&l.runtime, DetectorMode::Auto, choice, config)?;
-        let provider = l.runtime.provider_status();
-        let new = NewSession {
+        let mut new = NewSession {
             kind: form.kind,
             candidate_ref: clean(&form.candidate_ref),
             role: clean(&form.role),
@@ -178,7 +158,7 @@ impl Engine {
             source: form.source,
             source_name: clean(&form.source_name),
             model: choice.name().to_string(),
-            provider: provider.active.name().to_string(),
+            provider: form.provider.name().to_string(),
             consent: form.consent.as_ref().map(|c: &ConsentForm| ConsentInput {
                 notice_version: NOTICE_VERSION.to_string(),
                 method: c.method,
@@ -186,6 +166,16 @@ impl Engine {
                 candidate_agreed: c.candidate_agreed,
             }),
         };
+        // The store's own rules (policy, consent), checked before the models are loaded: a refusal costs nothing.
+        self.store().check_new_session(&new)?;
+        l.runtime.request_provider(form.provider);
+        let config = AnalyzerConfig {
+            smoothing: SmoothingConfig { tau_ms: form.smoothing_ms, ..Default::default() },
+            ..Default::default()
+        };
+        let analyzer = l.models.analyzer(&l.runtime, DetectorMode::Auto, choice, config)?;
+        let provider = l.runtime.provider_status();
+        new.provider = provider.active.name().to_string();
         let actor = new.interviewer.clone().unwrap_or_else(|| "app".into());
         let id = self.store().create_session(&new, &actor)?;
         let recorder = match Recorder::start(&self.paths.db, id, StoreOptions::default(), RecorderConfig::default()) {

@@ -201,8 +201,8 @@ async fn get_report(engine: EngineState<'_>, id: i64) -> AppResult<SessionExport
 /// Write a session to a file the user picks in a save dialog (`path: null` when they cancel).
 #[tauri::command]
 async fn export_session(app: AppHandle, engine: EngineState<'_>, id: i64, format: ExportFormat) -> AppResult<Exported> {
-    let export = engine.store().snapshot(id)?;
-    let name = mien_report::file_name(&export, format);
+    // the name needs the session row only; the export itself is read (and audited) once the path is known
+    let name = mien_report::file_name(&engine.store().session(id)?, format);
     let path: Option<PathBuf> = match std::env::var_os("MIEN_E2E_SAVE_DIR") {
         Some(dir) => Some(PathBuf::from(dir).join(&name)),
         None => {

@@ -192,12 +192,7 @@ await test("(a) consent + mock camera: samples recorded, stop, report", async ()
   await (await $("#add-note")).click();
   await shot("live-camera");
   const lag = await eventLoopLag(3000);
-  latency.camera = await browser.execute(() => {
-    const live = window.__mienLive;
-    return live
-      ? { ...live.meter.summary(), backend: live.backendMeter.summary(), capture: live.captureMeter.summary(), push: live.pushMeter.summary(), sent: live.frames.sent, skipped_busy: live.frames.skippedBusy, capture_path: live.frames.path }
-      : null;
-  });
+  latency.camera = await browser.execute(() => window.__mienLive?.summary() ?? null);
   latency.camera.event_loop_lag = lag;
   const id = await stopAndOpenReport("camera");
   const r = await invoke("get_report", { id });

@@ -111,11 +111,13 @@ pub enum SessionsCommand {
     },
     /// Show a session's report summary (recorded in the audit log).
     Show { id: i64 },
-    /// Export a whole session: JSON (session, samples, markers, notes, summary) or CSV (one row per sample).
+    /// Export a whole session: JSON (session, samples, markers, notes, summary), CSV (one row per sample) or PDF (a
+    /// readable report: summary, timeline chart, segments, data quality, notes, limits).
     Export {
         id: i64,
-        #[arg(long, value_enum, default_value = "json")]
-        format: ExportFormat,
+        /// json, csv or pdf
+        #[arg(long, default_value = "json")]
+        format: mien_report::ExportFormat,
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
@@ -136,14 +138,6 @@ pub enum SessionsCommand {
         #[arg(long)]
         verify: bool,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    Json,
-    Csv,
-    /// A readable report (summary, timeline chart, segments, data quality, notes, limits).
-    Pdf,
 }
 
 fn pct(v: f64) -> String {
@@ -259,13 +253,8 @@ pub fn run(db: &DbArgs, cmd: &SessionsCommand) -> Result<u8> {
         }
         SessionsCommand::Show { id } => print_report(&store.report(*id, &actor)?),
         SessionsCommand::Export { id, format, output } => {
-            let format = match format {
-                ExportFormat::Json => mien_report::ExportFormat::Json,
-                ExportFormat::Csv => mien_report::ExportFormat::Csv,
-                ExportFormat::Pdf => mien_report::ExportFormat::Pdf,
-            };
             let export = store.export(*id, &actor, format.name())?;
-            let bytes = mien_report::render(&export, format);
+            let bytes = mien_report::render(&export, *format);
             match output {
                 Some(p) => std::fs::write(p, bytes).with_context(|| format!("writing {}", p.display()))?,
                 None => {

@@ -11,7 +11,7 @@ pub mod record;
 
 use std::fmt::Write as _;
 
-use mien_store::SessionExport;
+use mien_store::{SessionExport, SessionInfo};
 
 /// The file formats a session can be exported to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -79,8 +79,8 @@ pub fn csv(export: &SessionExport) -> String {
 }
 
 /// A suggested file name: `mien-session-<id>-<yyyymmdd>.<ext>` (no candidate name in it).
-pub fn file_name(export: &SessionExport, format: ExportFormat) -> String {
-    format!("mien-session-{}-{}.{}", export.session.id, export.session.started_at.format("%Y%m%d"), format.extension())
+pub fn file_name(session: &SessionInfo, format: ExportFormat) -> String {
+    format!("mien-session-{}-{}.{}", session.id, session.started_at.format("%Y%m%d"), format.extension())
 }
 
 #[cfg(test)]
@@ -143,7 +143,7 @@ pub(crate) mod tests {
     #[test]
     fn file_names_carry_no_personal_data() {
         let e = sample_export();
-        let name = file_name(&e, ExportFormat::Pdf);
+        let name = file_name(&e.session, ExportFormat::Pdf);
         assert!(name.starts_with("mien-session-") && name.ends_with(".pdf"), "{name}");
         assert!("PDF".parse::<ExportFormat>().is_ok() && "xml".parse::<ExportFormat>().is_err());
     }

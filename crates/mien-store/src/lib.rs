@@ -249,8 +249,9 @@ impl Store {
         self.settings()
     }
 
-    /// Create a session (status `recording`). Interviews need `consent` and a policy that allows them.
-    pub fn create_session(&mut self, new: &NewSession, actor: &str) -> Result<i64> {
+    /// Whether [`Store::create_session`] would accept `new` (policy, consent, field lengths), without creating
+    /// anything: callers check before doing expensive set-up (the app loads the models only after this).
+    pub fn check_new_session(&self, new: &NewSession) -> Result<()> {
         let settings = self.settings()?;
         if new.kind == SessionKind::Interview {
             if settings.policy != mien_core::Policy::InterviewsAllowed {
@@ -272,7 +273,12 @@ impl Store {
             }
         }
         rows::check_text(&new.model, "model", 200)?;
-        rows::check_text(&new.provider, "provider", 50)?;
+        rows::check_text(&new.provider, "provider", 50)
+    }
+
+    /// Create a session (status `recording`). Interviews need `consent` and a policy that allows them.
+    pub fn create_session(&mut self, new: &NewSession, actor: &str) -> Result<i64> {
+        self.check_new_session(new)?;
         let now = self.now();
         let tx = self.conn.transaction()?;
         let consent_id = match &new.consent {

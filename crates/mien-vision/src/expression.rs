@@ -190,17 +190,16 @@ pub enum ClassifierChoice {
 impl std::str::FromStr for ClassifierChoice {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "mien" => Ok(Self::Mien),
-            "mini-xception" => Ok(Self::MiniXception),
-            "faceapi" => Ok(Self::Faceapi),
-            "ensemble" => Ok(Self::Ensemble),
-            _ => Err(format!("unknown model `{s}` (mien, mini-xception, faceapi or ensemble)")),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| format!("unknown model `{s}` ({})", Self::ALL.map(|c| c.name()).join(", ")))
     }
 }
 
 impl ClassifierChoice {
+    pub const ALL: [ClassifierChoice; 4] = [Self::Mien, Self::MiniXception, Self::Faceapi, Self::Ensemble];
+
     /// The name `FromStr` accepts.
     pub fn name(self) -> &'static str {
         match self {
