@@ -54,12 +54,26 @@ export async function openVideoFile(file: File): Promise<FrameSource> {
     video.addEventListener("loadeddata", () => resolve(), { once: true });
     video.addEventListener("error", () => reject({ code: "video", message: `This video cannot be played (${file.name}).` }), { once: true });
   });
+  let lastTime = -1;
+  let lastProgress = performance.now();
   return {
     kind: "video",
     name: file.name,
     video,
     timeMs: () => video.currentTime * 1000,
-    ended: () => video.ended,
+    ended: () => {
+      if (video.ended) return true;
+      // WebKitGTK sometimes stalls on a file's last frames without ever firing `ended`: within a second of the end
+      // and with no progress for 3 s while playing, the file is over.
+      const now = performance.now();
+      if (video.currentTime !== lastTime) {
+        lastTime = video.currentTime;
+        lastProgress = now;
+        return false;
+      }
+      const nearEnd = Number.isFinite(video.duration) && video.duration - video.currentTime < 1;
+      return nearEnd && !video.paused && now - lastProgress > 3000;
+    },
     play: () => video.play(),
     pause: () => video.pause(),
     stop: () => {

@@ -202,11 +202,12 @@ export async function startLive(app: App, form: StartSession, source: FrameSourc
     if (stopped) return;
     timer = window.setTimeout(tick, interval);
     const v = source.video;
-    if (paused || v.readyState < 2 || !v.videoWidth) return;
+    if (paused) return;
     if (source.ended()) {
       void stop();
       return;
     }
+    if (v.readyState < 2 || !v.videoWidth) return;
     if (inFlight) {
       frames.skippedBusy++;
       return;
