@@ -21,15 +21,16 @@ def main():
     ap.add_argument('--data', required=True)
     ap.add_argument('--model', required=True, help='the model name for `mien eval --model`')
     ap.add_argument('--onnx', required=True, help='the same model file for training/eval.py')
+    ap.add_argument('--models', help='models folder for `mien --models` (default: mien\'s own choice)')
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     py = json.loads(subprocess.run([sys.executable, os.path.join(here, 'eval.py'), a.onnx, '--data', a.data,
                                     '--split', '1'], check=True, capture_output=True, text=True).stdout)
     bad = 0
     for labels in ('fer2013', 'ferplus'):
-        rust = json.loads(subprocess.run([a.mien, 'eval', a.data, '--split', 'publictest', '--labels', labels,
-                                          '--model', a.model, '--format', 'json'], check=True, capture_output=True,
-                                         text=True).stdout)
+        cmd = [a.mien, 'eval', a.data, '--split', 'publictest', '--labels', labels, '--model', a.model,
+               '--format', 'json'] + (['--models', a.models] if a.models else [])
+        rust = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
         diff = abs(rust['accuracy'] - py[labels]['accuracy'])
         ok = diff <= TOLERANCE and rust['n'] == py[labels]['n']
         bad += not ok
