@@ -57,7 +57,7 @@ export class TimelineChart {
       axes: [
         // whole seconds at least, so labels never repeat
         { values: (_u, ticks) => ticks.map(fmtClock), stroke: "#555", incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600] },
-        { values: (_u, ticks) => ticks.map((v) => `${Math.round(v * 100)}%`), stroke: "#555", size: 44 },
+        { values: (_u, ticks) => ticks.map((v) => `${Math.round(v * 100)}%`), stroke: "#555", size: 54 },
       ],
       series: [{ label: "time", value: (_u, v) => (v == null ? "-" : fmtClock(v)) }, series("negative"), series("neutral"), series("positive")],
       legend: { show: true },
