@@ -89,6 +89,14 @@ fn malformed_frames_and_calls_out_of_order_get_clear_errors() {
         let err = e.push_frame(0, w, h, PixelLayout::Rgba8, vec![0; len]).expect_err("bad frame");
         assert_eq!(err.code, "bad_frame", "{w}x{h} with {len} bytes");
     }
+    // frame times must increase: a frame at or before the previous one is refused, and the session goes on
+    let frame = || vec![90u8; 8 * 8 * 4];
+    e.push_frame(500, 8, 8, PixelLayout::Rgba8, frame()).expect("first frame");
+    for t in [500, 400, 0] {
+        let err = e.push_frame(t, 8, 8, PixelLayout::Rgba8, frame()).expect_err("time going back");
+        assert_eq!(err.code, "bad_frame_time", "t {t}: {}", err.message);
+    }
+    e.push_frame(600, 8, 8, PixelLayout::Rgba8, frame()).expect("a later frame");
     let report = e.stop("test").expect("stop");
     assert_eq!(report.session.status, mien_store::SessionStatus::Finished);
 }

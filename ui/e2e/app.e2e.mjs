@@ -169,6 +169,7 @@ await test("(d) no analysis without consent", async () => {
 
 await test("(a) consent + mock camera: samples recorded, stop, report", async () => {
   await fillNewSession({ interview: true, consent: true });
+  const clickedStart = Date.now();
   await (await $("#start")).click();
   await waitFor(async () => (await view()) === "live", "the live view");
   await waitFor(async () => Number(await (await $("#main")).getAttribute("data-samples")) >= 60, "60 analysed frames", 30000);
@@ -187,6 +188,7 @@ await test("(a) consent + mock camera: samples recorded, stop, report", async ()
   await (await $("#pause")).click();
   await waitFor(async () => (await samples()) > paused + 5, "analysis after resuming");
   await (await $("#marker-label")).setValue("Question 1");
+  const markerClicked = Date.now() - clickedStart;
   await (await $("#add-marker")).click();
   await (await $("#note-text")).setValue("Calm start");
   await (await $("#add-note")).click();
@@ -198,6 +200,14 @@ await test("(a) consent + mock camera: samples recorded, stop, report", async ()
   const r = await invoke("get_report", { id });
   assert.ok(r.ok, JSON.stringify(r));
   assert.ok(r.ok.samples.length >= 60, `samples: ${r.ok.samples.length}`);
+  // session time is wall-clock time and keeps running through the pause (resuming must not restart the clock): sample
+  // times only increase, and the marker set after resuming sits at the time its button was clicked, give or take
+  // the start-up (Start clicked -> camera playing)
+  const times = r.ok.samples.map((s) => s.t_ms);
+  assert.ok(times.every((t, i) => i === 0 || t > times[i - 1]), `sample times must increase: ${times.join(",")}`);
+  const markerT = r.ok.markers[0]?.t_ms;
+  assert.ok(markerT > markerClicked - 3000 && markerT < markerClicked + 1000,
+    `marker at ${markerT} ms of session time, clicked ${markerClicked} ms after Start`);
   assert.ok(r.ok.samples.every((s) => s.status === "no_face"), "every sample is no_face");
   assert.equal(r.ok.markers[0]?.label, "Question 1");
   assert.equal(r.ok.notes[0]?.text, "Calm start");

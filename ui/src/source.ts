@@ -31,15 +31,16 @@ export async function openCamera(deviceId: string | null): Promise<FrameSource> 
   const video = h("video", { autoplay: true, muted: true, playsInline: true, id: "preview" });
   video.srcObject = stream;
   const track = stream.getVideoTracks()[0];
-  let t0 = 0;
+  // Session time runs from the first play() and keeps running through pauses (resuming must not restart it).
+  let t0: number | null = null;
   return {
     kind: "camera",
     name: track?.label || "Camera",
     video,
-    timeMs: () => performance.now() - t0,
+    timeMs: () => (t0 === null ? 0 : performance.now() - t0),
     ended: () => track?.readyState === "ended",
     play: async () => {
-      t0 = performance.now();
+      t0 ??= performance.now();
       await video.play();
     },
     pause: () => {},
