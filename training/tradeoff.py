@@ -20,7 +20,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 from model import MiniXception, load_keras  # noqa: E402
-from train import best_baseline, interpolate, predict  # noqa: E402
+from train import best_baseline, evaluate, figures, interpolate, predict, worst_margin  # noqa: E402
 
 
 def main():
@@ -37,14 +37,10 @@ def main():
     d = common.load(a.data)
     public = np.where(d['split_code'] == 1)[0]
     images = common.resize_48_to_64(d['images'][public])
-    fer = common.fer2013_attitude(d['label7'][public])
-    fp = common.ferplus_attitude(d['ferplus_votes'][public], d['row_exact'][public])
-    ok = fp >= 0
     targets = best_baseline(a.baselines)
     pre = load_keras(MiniXception(), a.fer_hdf5).state_dict()
     fine = torch.load(a.state)
     net = MiniXception()
-    bucket = np.eye(3)[common.BUCKET]
     print('best baseline per figure:', json.dumps({k: round(v, 4) for k, v in targets.items()}))
     for alpha in (float(x) for x in a.alphas.split(',')):
         net.load_state_dict(interpolate(pre, fine, alpha))
@@ -53,11 +49,8 @@ def main():
         for scale in np.arange(0.5, 1.3001, 0.05):
             q = probs.copy()
             q[:, common.CANONICAL.index('neutral')] *= scale
-            att = (q @ bucket).argmax(1)
-            r1, r2 = common.metrics(fer, att), common.metrics(fp[ok], att[ok])
-            f = {'fer2013_accuracy': r1['accuracy'], 'fer2013_mcc': r1['mcc'],
-                 'ferplus_accuracy': r2['accuracy'], 'ferplus_mcc': r2['mcc']}
-            margin = min(f[k] - targets[k] for k in targets)
+            f = figures(evaluate(q, d, public))
+            margin = worst_margin(f, targets)
             if best is None or margin > best[0]:
                 best = (margin, scale, f)
         margin, scale, f = best

@@ -8,12 +8,12 @@ shipped classifiers' contract (`input` [n,1,64,64] gray 0..255 -> `probs` [n,7] 
 
 Recipe (see training/README.md): targets = beta * FER+ distribution + (1 - beta) * FER2013 one-hot (rows without
 usable FER+ votes: the one-hot); loss = soft cross-entropy on the 7 expressions + the same on the 3 attitude bucket
-sums (the product's output); augmentation = horizontal flip, +-4 px shifts, +-10 % zoom; Adam, cosine schedule;
-one thread. Selection on PublicTest: the epoch with the best mean of the MCCs against FER2013 and FER+ labels, then
-the weight-space interpolation (WiSE-FT, Wortsman et al. 2022) between the pre-trained and that fine-tuned network,
-(1 - alpha) * pre + alpha * fine-tuned, at the alpha that is best by --select: `mcc` (the mean of the two MCCs) or,
-with --baselines FILE (the baselines' PublicTest figures from `mien eval`), `margin`: the largest worst-case lead over
-the best baseline across accuracy and MCC against both label sets.
+sums (the product's output); augmentation = horizontal flip, +-4 px shifts, +-10 % zoom; Adam, one-cycle schedule;
+--threads threads. Selection on PublicTest: the epoch with the best mean of the MCCs against FER2013 and FER+ labels,
+then, among --alphas (default 1.0 = plain fine-tuning), the weight-space interpolation (WiSE-FT, Wortsman et al.
+2022) (1 - alpha) * pre-trained + alpha * fine-tuned that is best by the mean of the two MCCs or, with --baselines
+FILE (the baselines' PublicTest figures from `mien eval`), by the largest worst-case lead over the best baseline
+across accuracy and MCC against both label sets.
 """
 import argparse
 import json
@@ -143,8 +143,8 @@ def main():
     for alpha in (float(x) for x in a.alphas.split(',')):
         net.load_state_dict(interpolate(pretrained, state, alpha))
         r = evaluate(predict(net, images[public]), d, public)
-        row = {'alpha': alpha, **{f'{l}_{m}': r[l][m] for l in ('fer2013', 'ferplus') for m in ('accuracy', 'mcc')}}
-        row['score'] = (min(row[k] - v for k, v in targets.items()) if targets
+        row = {'alpha': alpha, **figures(r)}
+        row['score'] = (worst_margin(row, targets) if targets
                         else (r['fer2013']['mcc'] + r['ferplus']['mcc']) / 2)
         alphas.append(row)
         print(json.dumps(row), flush=True)
@@ -170,6 +170,16 @@ def interpolate(pre, fine, alpha):
     buffers such as num_batches_tracked are taken from the fine-tuned network)."""
     return {k: (pre[k] * (1 - alpha) + fine[k] * alpha) if fine[k].is_floating_point() else fine[k].clone()
             for k in fine}
+
+
+def figures(res):
+    """The four figures the selection compares: {'fer2013_accuracy', 'fer2013_mcc', 'ferplus_accuracy', ...}."""
+    return {f'{l}_{m}': res[l][m] for l in ('fer2013', 'ferplus') for m in ('accuracy', 'mcc')}
+
+
+def worst_margin(figs, targets):
+    """The smallest lead of `figs` over `targets` (negative: behind on at least one figure)."""
+    return min(figs[k] - v for k, v in targets.items())
 
 
 def best_baseline(path):

@@ -49,8 +49,6 @@ struct Loaded {
 
 struct Active {
     id: i64,
-    /// Time of the last frame accepted (ms since the session started); frame times must increase.
-    last_t_ms: Option<u64>,
     live: LiveAnalyzer,
     recorder: Arc<Recorder>,
     forwarder: JoinHandle<()>,
@@ -196,7 +194,7 @@ impl Engine {
             .name("mien-forward".into())
             .spawn(move || forward(rx, &rec, &monitor, sink))
             .map_err(|e| AppError::new("analysis", format!("cannot start the result thread: {e}")))?;
-        *active = Some(Active { id, last_t_ms: None, live, recorder, forwarder });
+        *active = Some(Active { id, live, recorder, forwarder });
         tracing::info!(session = id, provider = %provider.active, "session started");
         Ok(SessionStarted { session_id: id, provider, model: choice.name().to_string() })
     }
@@ -218,17 +216,9 @@ impl Engine {
                 format!("frame of {width}x{height} needs {expected} bytes, got {}", data.len()),
             ));
         }
-        let mut active = lock(&self.active);
-        let a = active.as_mut().ok_or_else(|| AppError::new("no_session", "no session is running"))?;
-        // A timeline that goes back in time would corrupt the session's record (and every figure drawn from it).
-        if let Some(last) = a.last_t_ms.filter(|&last| t_ms <= last) {
-            return Err(AppError::new(
-                "bad_frame_time",
-                format!("frame time {t_ms} ms is not after the previous frame's {last} ms; frame ignored"),
-            ));
-        }
-        a.last_t_ms = Some(t_ms);
-        Ok(a.live.submit(FrameIn { t_ms, width, height, layout, data }))
+        let active = lock(&self.active);
+        let a = active.as_ref().ok_or_else(|| AppError::new("no_session", "no session is running"))?;
+        Ok(a.live.submit(FrameIn { t_ms, width, height, layout, data })?)
     }
 
     pub fn set_paused(&self, paused: bool) -> AppResult<()> {

@@ -51,6 +51,7 @@ impl From<VisionError> for AppError {
             VisionError::ModelMissing { .. } | VisionError::ModelLoad { .. } | VisionError::ModelContract { .. } => {
                 "model_missing"
             }
+            VisionError::FrameTimeNotIncreasing { .. } => "bad_frame_time",
             _ => "analysis",
         };
         Self::new(code, e.to_string())

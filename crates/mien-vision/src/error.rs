@@ -53,6 +53,9 @@ pub enum VisionError {
     #[error("invalid frame: {0}")]
     InvalidFrame(String),
 
+    #[error("frame time {t_ms} ms is not after the previous frame's {last_ms} ms; frame ignored")]
+    FrameTimeNotIncreasing { t_ms: u64, last_ms: u64 },
+
     #[error("execution provider {0} is not known; choose one of: cpu, cuda, directml, coreml")]
     UnknownProvider(String),
 }

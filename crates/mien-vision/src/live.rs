@@ -13,7 +13,7 @@ use mien_core::Sample;
 use serde::Serialize;
 
 use crate::{
-    Analyzer,
+    Analyzer, Result, VisionError,
     detection::Detection,
     frame::{DecodeLimits, PixelLayout, frame_from_raw},
 };
@@ -56,6 +56,8 @@ pub struct LiveStats {
 #[derive(Default)]
 struct State {
     pending: Option<(FrameIn, Instant)>,
+    /// Time of the last frame accepted: a session's frame times must increase.
+    last_t_ms: Option<u64>,
     paused: bool,
     stop: bool,
     stats: LiveStats,
@@ -142,12 +144,17 @@ impl LiveAnalyzer {
     }
 
     /// Hand over a frame. Returns `false` when it replaced an older frame that had not been analysed yet, or when
-    /// analysis is paused (the frame is discarded).
-    pub fn submit(&self, frame: FrameIn) -> bool {
+    /// analysis is paused (the frame is discarded). A frame whose time is not after the previous frame's is refused
+    /// (a timeline that goes back in time would corrupt the session's record).
+    pub fn submit(&self, frame: FrameIn) -> Result<bool> {
         let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(last_ms) = st.last_t_ms.filter(|&last| frame.t_ms <= last) {
+            return Err(VisionError::FrameTimeNotIncreasing { t_ms: frame.t_ms, last_ms });
+        }
+        st.last_t_ms = Some(frame.t_ms);
         st.stats.submitted += 1;
         if st.paused {
-            return false;
+            return Ok(false);
         }
         let replaced = st.pending.replace((frame, Instant::now())).is_some();
         if replaced {
@@ -155,7 +162,7 @@ impl LiveAnalyzer {
         }
         drop(st);
         self.shared.wake.notify_one();
-        !replaced
+        Ok(!replaced)
     }
 
     /// Pause or resume analysis. Nothing submitted while paused is analysed, not even after resuming.
@@ -265,7 +272,7 @@ mod tests {
     fn stale_frames_are_dropped_and_the_newest_is_analysed() {
         let (live, rx) = worker(30);
         for t in 0..50 {
-            live.submit(frame(t * 2));
+            live.submit(frame(t * 2)).expect("increasing times");
         }
         // Within a few analysis periods the worker must have reported the newest frame.
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -290,12 +297,12 @@ mod tests {
     #[test]
     fn malformed_frames_are_errors_and_the_session_goes_on() {
         let (live, rx) = worker(0);
-        live.submit(FrameIn { data: vec![1, 2, 3], ..frame(0) });
+        live.submit(FrameIn { data: vec![1, 2, 3], ..frame(0) }).expect("queued");
         match next_event(&rx, Duration::from_secs(5)) {
             Some(LiveEvent::Error { t_ms: 0, message }) => assert!(message.contains("invalid frame"), "{message}"),
             other => panic!("expected an error event, got {other:?}"),
         }
-        live.submit(frame(100));
+        live.submit(frame(100)).expect("queued");
         match next_event(&rx, Duration::from_secs(5)) {
             Some(LiveEvent::Sample { sample, .. }) => assert_eq!(sample.label, Some(mien_core::Attitude::Positive)),
             other => panic!("expected a sample, got {other:?}"),
@@ -307,11 +314,24 @@ mod tests {
     fn paused_frames_are_not_analysed() {
         let (live, rx) = worker(0);
         live.set_paused(true);
-        live.submit(frame(0));
+        live.submit(frame(0)).expect("accepted, then discarded");
         assert!(next_event(&rx, Duration::from_millis(200)).is_none(), "nothing while paused");
         live.set_paused(false);
         assert!(next_event(&rx, Duration::from_millis(200)).is_none(), "the frame captured while paused is gone");
-        live.submit(frame(10));
+        live.submit(frame(10)).expect("queued");
         assert!(matches!(next_event(&rx, Duration::from_secs(5)), Some(LiveEvent::Sample { .. })));
+    }
+
+    #[test]
+    fn frame_times_must_increase() {
+        let (live, rx) = worker(0);
+        live.submit(frame(500)).expect("first");
+        for t in [500, 400, 0] {
+            let err = live.submit(frame(t)).expect_err("time going back");
+            assert!(matches!(err, VisionError::FrameTimeNotIncreasing { t_ms, last_ms: 500 } if t_ms == t), "{err}");
+        }
+        assert_eq!(live.stats().submitted, 1, "refused frames are not counted");
+        assert!(matches!(next_event(&rx, Duration::from_secs(5)), Some(LiveEvent::Sample { .. })));
+        live.submit(frame(600)).expect("a later frame");
     }
 }
