@@ -15,6 +15,10 @@
 # Tests that need ../shared skip with a note when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Disk is what CI machines run short of (a clean build peaks at ~3.2 GB of target/, ~4.5 GB more for the training
+# virtualenv during step 2): say how much there is, and how much was used when a step fails.
+echo "tests/run.sh: $(df -h --output=avail . | tail -1 | tr -d ' ') free on $(df --output=target . | tail -1)"
+trap 'rc=$?; [ $rc = 0 ] || echo "tests/run.sh failed ($rc): $(df -h --output=avail . | tail -1 | tr -d " ") free, target/ $(du -sh target 2>/dev/null | cut -f1)"' EXIT
 
 MIEN_SETUP_TESTS=1 scripts/setup.sh
 

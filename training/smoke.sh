@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:?usage: training/smoke.sh DIR}"
 rm -rf "$dir" && mkdir -p "$dir"
-MIEN_TRAIN_OUT="$dir/out" training/run.sh --smoke --alphas 0.5,1.0 --baselines training/baselines.json
+MIEN_TRAIN_OUT="$dir/out" training/run.sh --smoke --seeds 1,2 --alphas 0.5,1.0 --baselines training/baselines.json
 file=attitude_mien_minixception_64gray.onnx
 cp -r models "$dir/models"
 cp "$dir/out/$file" "$dir/models/$file"

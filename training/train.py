@@ -9,10 +9,11 @@ shipped classifiers' contract (`input` [n,1,64,64] gray 0..255 -> `probs` [n,7] 
 Recipe (see training/README.md): targets = beta * FER+ distribution + (1 - beta) * FER2013 one-hot (rows without
 usable FER+ votes: the one-hot); loss = soft cross-entropy on the 7 expressions + the same on the 3 attitude bucket
 sums (the product's output); augmentation = horizontal flip, +-4 px shifts, +-10 % zoom; Adam, one-cycle schedule;
---threads threads. Selection on PublicTest: the epoch with the best mean of the MCCs against FER2013 and FER+ labels,
-then, among --alphas (default 1.0 = plain fine-tuning), the weight-space interpolation (WiSE-FT, Wortsman et al.
-2022) (1 - alpha) * pre-trained + alpha * fine-tuned that is best by the mean of the two MCCs or, with --baselines
-FILE (the baselines' PublicTest figures from `mien eval`), by the largest worst-case lead over the best baseline
+--threads threads. Selection on PublicTest: the epoch with the best mean of the MCCs against FER2013 and FER+ labels;
+with several --seeds, one such network per seed, averaged into one (a uniform model soup, Wortsman et al. 2022;
+BatchNorm statistics measured again on Training); then, among --alphas (default 1.0 = plain fine-tuning), the
+weight-space interpolation (WiSE-FT, Wortsman et al. 2022) (1 - alpha) * pre-trained + alpha * fine-tuned that is
+best by the mean of the two MCCs or, with --baselines FILE (the baselines' PublicTest figures from `mien eval`), by the largest worst-case lead over the best baseline
 across accuracy and MCC against both label sets.
 """
 import argparse
@@ -74,7 +75,7 @@ def main():
     ap.add_argument('--beta', type=float, default=0.6, help='weight of the FER+ votes in the targets')
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--batch', type=int, default=128)
-    ap.add_argument('--seed', type=int, default=7)
+    ap.add_argument('--seeds', default='7', help='comma-separated; several seeds are fine-tuned and averaged (soup)')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--alphas', default='1.0',
@@ -82,9 +83,8 @@ def main():
                          'plain fine-tuning, as shipped; see training/README.md for what the others gave)')
     ap.add_argument('--baselines', help='JSON of the baselines\' PublicTest figures (training/baselines.json)')
     a = ap.parse_args()
-    torch.manual_seed(a.seed)
+    seeds = [int(x) for x in a.seeds.split(',')]
     torch.set_num_threads(a.threads)
-    gen = torch.Generator().manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
     t_start = time.time()
 
@@ -104,6 +104,57 @@ def main():
     print(json.dumps({'epoch': 0, 'fer2013': before['fer2013']['accuracy'], 'ferplus': before['ferplus']['accuracy']}),
           flush=True)
 
+    runs = []
+    for seed in seeds:
+        net.load_state_dict(pretrained)
+        epoch, state, res, history = finetune(net, seed, a, images, target, train, public, d)
+        runs.append({'seed': seed, 'chosen_epoch': epoch, 'publictest': figures(res), 'history': history,
+                     'state': state})
+    if len(runs) == 1:
+        state = runs[0]['state']
+    else:
+        # Uniform model soup (Wortsman et al. 2022): the runs share the pre-trained start, so their weights can be
+        # averaged into one network of the same cost. BatchNorm statistics are measured again on Training images
+        # for the averaged weights (as SWA does) instead of being averaged.
+        net.load_state_dict(soup([r['state'] for r in runs]))
+        recalibrate_batchnorm(net, images[train])
+        state = {k: v.clone() for k, v in net.state_dict().items()}
+        r = evaluate(predict(net, images[public]), d, public)
+        print(json.dumps({'soup': seeds, **figures(r)}), flush=True)
+    targets = best_baseline(a.baselines) if a.baselines else None
+    alphas, chosen = [], None
+    for alpha in (float(x) for x in a.alphas.split(',')):
+        net.load_state_dict(interpolate(pretrained, state, alpha))
+        r = evaluate(predict(net, images[public]), d, public)
+        row = {'alpha': alpha, **figures(r)}
+        row['score'] = (worst_margin(row, targets) if targets
+                        else (r['fer2013']['mcc'] + r['ferplus']['mcc']) / 2)
+        alphas.append(row)
+        print(json.dumps(row), flush=True)
+        if chosen is None or row['score'] > chosen[0]['score']:
+            chosen = (row, r)
+    alpha, res = chosen[0]['alpha'], chosen[1]
+    torch.save(state, os.path.join(a.out, 'finetuned_state.pt'))
+    state = interpolate(pretrained, state, alpha)
+    net.load_state_dict(state)
+    net.eval()
+    torch.save(state, os.path.join(a.out, 'model_state.pt'))
+    path = os.path.join(a.out, 'attitude_mien_minixception_64gray.onnx')
+    export(net, path, images[public[:256]])
+    for r in runs:
+        del r['state']
+    report = {'seeds': seeds, 'runs': runs, 'chosen_alpha': alpha, 'select': 'margin' if targets else 'mcc',
+              'baselines_best': targets, 'alphas': alphas, 'publictest': res, 'before_finetuning': before,
+              'args': vars(a), 'train_rows': int(len(train)), 'seconds': round(time.time() - t_start, 1)}
+    json.dump(report, open(os.path.join(a.out, 'training_report.json'), 'w'), indent=1)
+    print(f'exported {path} (seeds {seeds}, alpha {alpha}) in {report["seconds"]} s', flush=True)
+
+
+def finetune(net, seed, a, images, target, train, public, d):
+    """Fine-tune `net` (already holding the pre-trained weights) with one seed. Returns the epoch with the best mean
+    of the two PublicTest MCCs: (epoch, state, PublicTest results, per-epoch history)."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr, weight_decay=1e-5)
     steps = a.epochs * (len(train) // a.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=max(steps, 1), pct_start=0.15)
@@ -129,40 +180,39 @@ def main():
             loss_sum += loss.item()
         res = evaluate(predict(net, images[public]), d, public)
         score = (res['fer2013']['mcc'] + res['ferplus']['mcc']) / 2
-        row = {'epoch': epoch, 'loss': loss_sum / max(1, len(order) // a.batch), 'seconds': round(time.time() - t0, 1),
-               'fer2013_acc': res['fer2013']['accuracy'], 'fer2013_mcc': res['fer2013']['mcc'],
-               'ferplus_acc': res['ferplus']['accuracy'], 'ferplus_mcc': res['ferplus']['mcc'], 'score': score}
+        row = {'seed': seed, 'epoch': epoch, 'loss': loss_sum / max(1, len(order) // a.batch),
+               'seconds': round(time.time() - t0, 1), **figures(res), 'score': score}
         history.append(row)
         print(json.dumps(row), flush=True)
         if best is None or score > best[0]:
             best = (score, epoch, {k: v.clone() for k, v in net.state_dict().items()}, res)
+    _, epoch, state, res = best
+    return epoch, state, res, history
 
-    score, epoch, state, res = best
-    targets = best_baseline(a.baselines) if a.baselines else None
-    alphas, chosen = [], None
-    for alpha in (float(x) for x in a.alphas.split(',')):
-        net.load_state_dict(interpolate(pretrained, state, alpha))
-        r = evaluate(predict(net, images[public]), d, public)
-        row = {'alpha': alpha, **figures(r)}
-        row['score'] = (worst_margin(row, targets) if targets
-                        else (r['fer2013']['mcc'] + r['ferplus']['mcc']) / 2)
-        alphas.append(row)
-        print(json.dumps(row), flush=True)
-        if chosen is None or row['score'] > chosen[0]['score']:
-            chosen = (row, r)
-    alpha, res = chosen[0]['alpha'], chosen[1]
-    torch.save(state, os.path.join(a.out, 'finetuned_state.pt'))
-    state = interpolate(pretrained, state, alpha)
-    net.load_state_dict(state)
+
+def soup(states):
+    """The element-wise mean of several fine-tuned networks' weights (integer buffers from the first)."""
+    return {k: torch.stack([s[k] for s in states]).mean(0) if states[0][k].is_floating_point() else states[0][k].clone()
+            for k in states[0]}
+
+
+def recalibrate_batchnorm(net, images, batch=512):
+    """Replace every BatchNorm layer's running mean/variance by the exact statistics of `net` on `images` (both
+    horizontal flips, no other augmentation)."""
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over all batches
+    net.train()
+    with torch.no_grad():
+        for i in range(0, len(images), batch):
+            x = torch.from_numpy(images[i:i + batch].astype(np.float32))[:, None]
+            net(x)
+            net(torch.flip(x, dims=[3]))
+    for m, momentum in zip(bns, momenta):
+        m.momentum = momentum
     net.eval()
-    torch.save(state, os.path.join(a.out, 'model_state.pt'))
-    path = os.path.join(a.out, 'attitude_mien_minixception_64gray.onnx')
-    export(net, path, images[public[:256]])
-    report = {'chosen_epoch': epoch, 'chosen_alpha': alpha, 'select': 'margin' if targets else 'mcc',
-              'baselines_best': targets, 'alphas': alphas, 'publictest': res, 'before_finetuning': before, 'history': history,
-              'args': vars(a), 'train_rows': int(len(train)), 'seconds': round(time.time() - t_start, 1)}
-    json.dump(report, open(os.path.join(a.out, 'training_report.json'), 'w'), indent=1)
-    print(f'exported {path} (epoch {epoch}, alpha {alpha}) in {report["seconds"]} s', flush=True)
 
 
 def interpolate(pre, fine, alpha):
