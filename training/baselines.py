@@ -8,7 +8,10 @@ the model card.
 import argparse
 import json
 import os
-import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_agreement import mien_eval  # noqa: E402
 
 MODELS = ('mini-xception', 'faceapi', 'ensemble')
 
@@ -23,9 +26,7 @@ def main():
     for m in MODELS:
         out['models'][m] = {}
         for labels in ('fer2013', 'ferplus'):
-            r = json.loads(subprocess.run([a.mien, 'eval', a.data, '--split', 'publictest', '--labels', labels,
-                                           '--model', m, '--format', 'json'], check=True, capture_output=True,
-                                          text=True).stdout)
+            r = mien_eval(a.mien, a.data, labels, m)
             out['models'][m][labels] = {k: r[k] for k in ('n', 'accuracy', 'macro_f1', 'mcc', 'kappa')}
     json.dump(out, open(a.out, 'w'), indent=1)
     print(json.dumps(out, indent=1))

@@ -15,6 +15,14 @@ import sys
 TOLERANCE = 0.003
 
 
+def mien_eval(mien, data, labels, model, models=None):
+    """`mien eval DATA --split publictest --labels LABELS --model MODEL --format json` (with `--models DIR` when
+    given), parsed."""
+    cmd = [mien, 'eval', data, '--split', 'publictest', '--labels', labels, '--model', model, '--format', 'json']
+    cmd += ['--models', models] if models else []
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--mien', required=True)
@@ -28,9 +36,7 @@ def main():
                                     '--split', '1'], check=True, capture_output=True, text=True).stdout)
     bad = 0
     for labels in ('fer2013', 'ferplus'):
-        cmd = [a.mien, 'eval', a.data, '--split', 'publictest', '--labels', labels, '--model', a.model,
-               '--format', 'json'] + (['--models', a.models] if a.models else [])
-        rust = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        rust = mien_eval(a.mien, a.data, labels, a.model, a.models)
         diff = abs(rust['accuracy'] - py[labels]['accuracy'])
         ok = diff <= TOLERANCE and rust['n'] == py[labels]['n']
         bad += not ok

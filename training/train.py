@@ -127,8 +127,7 @@ def main():
         net.load_state_dict(interpolate(pretrained, state, alpha))
         r = evaluate(predict(net, images[public]), d, public)
         row = {'alpha': alpha, **figures(r)}
-        row['score'] = (worst_margin(row, targets) if targets
-                        else (r['fer2013']['mcc'] + r['ferplus']['mcc']) / 2)
+        row['score'] = worst_margin(row, targets) if targets else mean_mcc(r)
         alphas.append(row)
         print(json.dumps(row), flush=True)
         if chosen is None or row['score'] > chosen[0]['score']:
@@ -179,7 +178,7 @@ def finetune(net, seed, a, images, target, train, public, d):
             sched.step()
             loss_sum += loss.item()
         res = evaluate(predict(net, images[public]), d, public)
-        score = (res['fer2013']['mcc'] + res['ferplus']['mcc']) / 2
+        score = mean_mcc(res)
         row = {'seed': seed, 'epoch': epoch, 'loss': loss_sum / max(1, len(order) // a.batch),
                'seconds': round(time.time() - t0, 1), **figures(res), 'score': score}
         history.append(row)
@@ -225,6 +224,11 @@ def interpolate(pre, fine, alpha):
 def figures(res):
     """The four figures the selection compares: {'fer2013_accuracy', 'fer2013_mcc', 'ferplus_accuracy', ...}."""
     return {f'{l}_{m}': res[l][m] for l in ('fer2013', 'ferplus') for m in ('accuracy', 'mcc')}
+
+
+def mean_mcc(res):
+    """The selection score without baselines: the mean of the MCCs against FER2013 and FER+ labels."""
+    return (res['fer2013']['mcc'] + res['ferplus']['mcc']) / 2
 
 
 def worst_margin(figs, targets):
