@@ -2,7 +2,7 @@
 # Set up and run every test of the project (the README's second command; CI runs exactly this).
 #   1. set-up (system packages, ONNX Runtime, model check)            MIEN_SETUP_TESTS=1 scripts/setup.sh
 #   2. the models re-derived from their registry packages, byte for byte (a cached virtualenv with numpy/h5py/onnx),
-#      and the training pipeline's smoke mode (training/smoke.sh: PyTorch, ~1 min plus a ~4.5 GB virtualenv once)
+#      and the training pipeline's smoke mode (training/smoke.sh: PyTorch, ~2 min plus a ~4.5 GB virtualenv once)
 #   3. the UI built (the app embeds it), formatting and lints (Rust and TypeScript)
 #   4. every Rust test: unit, property, golden (vs ../shared/reference), CLI end-to-end on ../shared/data/media,
 #      the app's engine and security configuration, and the benchmarks once each in test mode

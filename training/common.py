@@ -10,7 +10,7 @@ BUCKET = np.array([0, 0, 0, 2, 0, 0, 1])
 # FER+ votes order: neutral, happiness, surprise, sadness, anger, disgust, fear, contempt, unknown, NF
 # -> canonical index (contempt folded into disgust: both count as negative)
 FERPLUS_TO_CANONICAL = np.array([6, 3, 5, 4, 0, 1, 2, 1])
-SIZE = 64  # model input side (the Rust pipeline resizes every face crop to 64x64 with the triangle filter)
+SIZE = 64  # the mini-Xception input side (the Rust pipeline resizes every face crop to the model's side, triangle filter)
 
 
 def load(path):
@@ -65,11 +65,11 @@ def triangle_matrix(n_in, n_out):
     return w
 
 
-def resize_48_to_64(images):
-    """48x48 u8 -> 64x64 u8 with the `image` crate's Triangle filter (as the Rust pipeline resizes every face crop),
-    rounded half away from zero to u8. numpy only (no torch), so evaluation needs just numpy + onnxruntime."""
-    w = triangle_matrix(48, SIZE)
-    out = np.empty((len(images), SIZE, SIZE), np.uint8)
+def resize_48(images, size=SIZE):
+    """48x48 u8 -> size x size u8 with the `image` crate's Triangle filter (as the Rust pipeline resizes every face
+    crop), rounded half away from zero to u8. numpy only (no torch), so evaluation needs just numpy + onnxruntime."""
+    w = triangle_matrix(48, size)
+    out = np.empty((len(images), size, size), np.uint8)
     for i in range(0, len(images), 2048):
         x = images[i:i + 2048].astype(np.float32)
         y = np.einsum('oi,nij,pj->nop', w, x, w, optimize=True)

@@ -5,8 +5,8 @@ macro_f1, mcc, kappa, recall and the 3x3 confusion.
 
     python training/eval.py MODEL.onnx --data ../shared/data/fer2013/fer2013_trainval.npz --split 1
 
-The input is each 48x48 image resized to 64x64 with the `image` crate's Triangle filter, gray, like the Rust
-pipeline (gray-input models only). Used by tests/run.sh to check that Python and Rust
+The input is each 48x48 image resized to the model's input side (64 or 112) with the `image` crate's Triangle
+filter, gray, like the Rust pipeline (gray-input models only). Used by tests/run.sh to check that Python and Rust
 evaluations of the shipped model agree within 0.3 percentage points."""
 import argparse
 import json
@@ -32,7 +32,10 @@ def main():
     sess = ort.InferenceSession(a.model, so, providers=['CPUExecutionProvider'])
     d = common.load(a.data)
     rows = np.where(d['split_code'] == a.split)[0]
-    x = common.resize_48_to_64(d['images'][rows]).astype(np.float32)
+    shape = sess.get_inputs()[0].shape  # ['n', 1, S, S]
+    if shape[1] != 1:
+        raise SystemExit(f'{a.model}: input shape {shape} is not gray [n, 1, S, S]')
+    x = common.resize_48(d['images'][rows], shape[2]).astype(np.float32)
     gray = (np.float32(0.299) * x + np.float32(0.587) * x) + np.float32(0.114) * x
     probs = np.concatenate([sess.run(None, {'input': gray[i:i + 256, None]})[0] for i in range(0, len(rows), 256)])
     att = (probs @ np.eye(3)[common.BUCKET]).argmax(1)

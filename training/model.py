@@ -120,6 +120,86 @@ def load_keras(model, hdf5_path):
     return model
 
 
+class FaceApiSep(nn.Module):
+    """face-api.js separable convolution: depthwise 3x3 ("same", no bias) then pointwise 1x1 with bias."""
+
+    def __init__(self, cin, cout, stride, size):
+        super().__init__()
+        self.pads = same_pads(size, 3, stride)
+        self.dw = nn.Conv2d(cin, cin, 3, stride=stride, groups=cin, bias=False)
+        self.pw = nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x):
+        return self.pw(self.dw(pad(x, self.pads)))
+
+
+class FaceApiDense(nn.Module):
+    """face-api.js denseBlock4 (scale-down): four convolutions whose outputs are summed densely, ReLU between."""
+
+    def __init__(self, cin, cout, size, first):
+        super().__init__()
+        self.pads = same_pads(size, 3, 2) if first else None
+        self.conv0 = nn.Conv2d(cin, cout, 3, stride=2) if first else FaceApiSep(cin, cout, 2, size)
+        half = -(-size // 2)
+        self.conv1, self.conv2, self.conv3 = (FaceApiSep(cout, cout, 1, half) for _ in range(3))
+
+    def forward(self, x):
+        out1 = F.relu(self.conv0(pad(x, self.pads)) if self.pads else self.conv0(x))
+        out2 = self.conv1(out1)
+        out3 = self.conv2(F.relu(out1 + out2))
+        out4 = self.conv3(F.relu(out1 + (out2 + out3)))
+        return F.relu(out1 + (out2 + (out3 + out4)))
+
+
+class FaceApiNet(nn.Module):
+    """The face-api.js expression net (npm `@vladmandic/face-api`: FaceFeatureExtractor + FaceExpressionNet) in
+    PyTorch, with gray input: `input` f32 [n, 1, 112, 112] gray 0..255, copied to the three RGB planes inside (the
+    FER images are gray; the app feeds the same gray crop, so colour never reaches it). Outputs are in the
+    project's canonical order (the fc rows are permuted on load)."""
+    MEAN_RGB = (122.782, 117.001, 104.298)
+
+    def __init__(self, size=112):
+        super().__init__()
+        self.blocks = nn.ModuleList([FaceApiDense(3, 32, size, True), FaceApiDense(32, 64, size // 2, False),
+                                     FaceApiDense(64, 128, size // 4, False), FaceApiDense(128, 256, size // 8, False)])
+        self.fc = nn.Linear(256, 7)
+        self.register_buffer('mean', torch.tensor(self.MEAN_RGB).view(1, 3, 1, 1))
+
+    def logits(self, x):
+        x = (x.expand(-1, 3, -1, -1) - self.mean) / 255.0
+        for b in self.blocks:
+            x = b(x)
+        return self.fc(x.mean((2, 3)))
+
+    def forward(self, x):
+        return F.softmax(self.logits(x), -1)
+
+
+# face-api output order (neutral, happy, sad, angry, fearful, disgusted, surprised) -> canonical
+FACEAPI_TO_CANONICAL = [3, 5, 4, 1, 2, 6, 0]
+
+
+def load_faceapi_onnx(model, onnx_path):
+    """Copy the weights of the converted face-api ONNX (models/emotion_faceapi_112rgb.onnx, written by
+    scripts/convert_models.py from the npm package) into `model`; fc outputs reordered to canonical."""
+    import re
+
+    import onnx
+    from onnx import numpy_helper
+    w = {re.sub(r'_\d+$', '', i.name): numpy_helper.to_array(i) for i in onnx.load(onnx_path).graph.initializer}
+    sd = {'mean': w['mean_rgb'], 'fc.weight': w['fc_w'].T[FACEAPI_TO_CANONICAL], 'fc.bias': w['fc_b'][FACEAPI_TO_CANONICAL]}
+    for i, b in enumerate(model.blocks):
+        p = f'dense{i}'
+        if b.pads:
+            sd[f'blocks.{i}.conv0.weight'], sd[f'blocks.{i}.conv0.bias'] = w[p + '_conv0_w'], w[p + '_conv0_b']
+        for c in ('conv1', 'conv2', 'conv3') if b.pads else ('conv0', 'conv1', 'conv2', 'conv3'):
+            sd[f'blocks.{i}.{c}.dw.weight'] = w[f'{p}_{c}_dw_w']
+            sd[f'blocks.{i}.{c}.pw.weight'] = w[f'{p}_{c}_pw_w']
+            sd[f'blocks.{i}.{c}.pw.bias'] = w[f'{p}_{c}_pw_b']
+    model.load_state_dict({k: torch.from_numpy(np.array(v, np.float32)) for k, v in sd.items()})
+    return model
+
+
 class FlipAverage(nn.Module):
     """Test-time flip, inside the exported graph: mean of the probabilities of the image and its mirror."""
 

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The training pipeline end to end in about a minute (tests/run.sh, hence CI): training/run.sh --smoke, then a
+# The training pipeline end to end in about two minutes (tests/run.sh, hence CI): training/run.sh --smoke, then a
 # models folder in which the smoke model replaces the shipped attitude model (its sha256 in models.json updated),
 # so that `mien` can load it and training/check_agreement.py can compare the Rust and Python evaluations of it:
 # the exported graph's input contract (64x64 gray 0..255, Triangle resize) must be the one the Rust pipeline feeds.
-#   training/smoke.sh DIR      writes DIR/out (ONNX + training_report.json) and DIR/models
+#   training/smoke.sh DIR      writes DIR/out (ONNX + training_report.json), DIR/models and DIR/out-faceapi
 # With MIEN_DROP_TRAIN_VENV=1 (CI) the ~4.5 GB training virtualenv is removed afterwards to spare the disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:?usage: training/smoke.sh DIR}"
 rm -rf "$dir" && mkdir -p "$dir"
 MIEN_TRAIN_OUT="$dir/out" training/run.sh --smoke --seeds 1,2 --alphas 0.5,1.0 --baselines training/baselines.json
+# The other starting point (face-api, 112x112): its PyTorch port is checked against the converted model on load, its
+# export against PyTorch.
+MIEN_TRAIN_OUT="$dir/out-faceapi" training/run.sh --smoke --arch faceapi --seeds 1 >/dev/null
 file=attitude_mien_minixception_64gray.onnx
 cp -r models "$dir/models"
 cp "$dir/out/$file" "$dir/models/$file"

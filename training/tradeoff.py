@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""How far can a fine-tuned mini-Xception be moved towards the FER2013 labels without losing the FER+ lead? For a
+"""How far can a fine-tuned network be moved towards the FER2013 labels without losing the FER+ lead? For a
 fine-tuned state (train.py writes finetuned_state.pt), prints, for each weight-space interpolation alpha with the
 pre-trained network (WiSE-FT) and each scale of the neutral probability (a prior shift between neutral and the
 other attitudes), the setting with the largest worst-case margin over the best baseline on PublicTest (accuracy and
-MCC against FER2013 and FER+ labels; training/baselines.json). An analysis tool: it selects on PublicTest, so its
-figures are selection figures.
+MCC against FER2013 and FER+ labels; training/baselines.json). With --blend MODEL.onnx:W the network's probabilities
+are first averaged with another gray-input, canonical-order model's (weight W on that model): an output-space
+ensemble. An analysis tool: it selects on PublicTest, so its figures are selection figures.
 
     python training/tradeoff.py --state training/out/finetuned_state.pt --fer-hdf5 training/out/emotion_model.hdf5 \\
         --data ../shared/data/fer2013/fer2013_trainval.npz
+    python training/tradeoff.py --arch faceapi --state OUT/finetuned_state.pt --data NPZ --alphas 1.0 \\
+        --blend models/attitude_mien_minixception_64gray.onnx:0.7
 """
 import argparse
 import json
@@ -19,32 +22,50 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from model import MiniXception, load_keras  # noqa: E402
-from train import best_baseline, evaluate, figures, interpolate, predict, worst_margin  # noqa: E402
+from train import ARCHS, best_baseline, evaluate, figures, interpolate, predict, pretrained_net, worst_margin  # noqa: E402
+
+
+def onnx_probs(path, images48):
+    """A gray-input ONNX model's canonical probabilities for 48x48 u8 images, resized to its input side."""
+    import onnxruntime as ort
+    sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    side = sess.get_inputs()[0].shape[2]
+    x = common.resize_48(images48, side).astype(np.float32)[:, None]
+    return np.concatenate([sess.run(None, {'input': x[i:i + 256]})[0] for i in range(0, len(x), 256)])
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--state', required=True)
-    ap.add_argument('--fer-hdf5', required=True)
+    ap.add_argument('--arch', choices=sorted(ARCHS), default='minixception')
+    ap.add_argument('--fer-hdf5', help='the pre-trained mini-Xception (--arch minixception)')
+    ap.add_argument('--faceapi-onnx', default=os.path.join(here, '..', 'models', 'emotion_faceapi_112rgb.onnx'))
     ap.add_argument('--data', required=True)
     ap.add_argument('--baselines', default=os.path.join(here, 'baselines.json'))
     ap.add_argument('--alphas', default='0.6,0.7,0.8,0.9,1.0')
+    ap.add_argument('--blend', help='MODEL.onnx:W, average with that model\'s probabilities (weight W on it)')
     ap.add_argument('--threads', type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     d = common.load(a.data)
     public = np.where(d['split_code'] == 1)[0]
-    images = common.resize_48_to_64(d['images'][public])
+    size, flip = ARCHS[a.arch][:2]
+    images = common.resize_48(d['images'][public], size)
     targets = best_baseline(a.baselines)
-    pre = load_keras(MiniXception(), a.fer_hdf5).state_dict()
+    net = pretrained_net(a, images[:64])
+    pre = {k: v.clone() for k, v in net.state_dict().items()}
     fine = torch.load(a.state)
-    net = MiniXception()
+    other, weight = None, 0.0
+    if a.blend:
+        path, weight = a.blend.rsplit(':', 1)
+        other, weight = onnx_probs(path, d['images'][public]), float(weight)
     print('best baseline per figure:', json.dumps({k: round(v, 4) for k, v in targets.items()}))
     for alpha in (float(x) for x in a.alphas.split(',')):
         net.load_state_dict(interpolate(pre, fine, alpha))
-        probs = predict(net, images)
+        probs = predict(net, images, flip)
+        if other is not None:
+            probs = (1 - weight) * probs + weight * other
         best = None
         for scale in np.arange(0.5, 1.3001, 0.05):
             q = probs.copy()

