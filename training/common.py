@@ -77,6 +77,23 @@ def resize_48(images, size=SIZE):
     return out
 
 
+def onnx_probs(path, images48, threads=1):
+    """A gray-input ONNX classifier's outputs for 48x48 u8 images, fed as the Rust pipeline feeds it: resized to the
+    model's input side (Triangle), gray `(0.299 R + 0.587 G) + 0.114 B` in f32 with R = G = B. Raises ValueError for a
+    model whose input is not [n, 1, S, S]."""
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(path, so, providers=['CPUExecutionProvider'])
+    shape = sess.get_inputs()[0].shape
+    if len(shape) != 4 or shape[1] != 1:
+        raise ValueError(f'{path}: input shape {shape} is not gray [n, 1, S, S]')
+    x = resize_48(images48, shape[2]).astype(np.float32)
+    gray = ((np.float32(0.299) * x + np.float32(0.587) * x) + np.float32(0.114) * x)[:, None]
+    return np.concatenate([sess.run(None, {'input': gray[i:i + 256]})[0] for i in range(0, len(gray), 256)])
+
+
 def metrics(truth, pred, k=3):
     """accuracy, macro-F1, MCC (Gorodkin), Cohen's kappa, confusion; the same formulas as mien_core::metrics."""
     c = np.zeros((k, k), np.int64)

@@ -25,19 +25,12 @@ def main():
     ap.add_argument('--data', required=True)
     ap.add_argument('--split', type=int, default=1)
     a = ap.parse_args()
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.log_severity_level = 3
-    sess = ort.InferenceSession(a.model, so, providers=['CPUExecutionProvider'])
     d = common.load(a.data)
     rows = np.where(d['split_code'] == a.split)[0]
-    shape = sess.get_inputs()[0].shape  # ['n', 1, S, S]
-    if shape[1] != 1:
-        raise SystemExit(f'{a.model}: input shape {shape} is not gray [n, 1, S, S]')
-    x = common.resize_48(d['images'][rows], shape[2]).astype(np.float32)
-    gray = (np.float32(0.299) * x + np.float32(0.587) * x) + np.float32(0.114) * x
-    probs = np.concatenate([sess.run(None, {'input': gray[i:i + 256, None]})[0] for i in range(0, len(rows), 256)])
+    try:
+        probs = common.onnx_probs(a.model, d['images'][rows])
+    except ValueError as e:
+        raise SystemExit(str(e))
     att = (probs @ np.eye(3)[common.BUCKET]).argmax(1)
     out = {'fer2013': common.metrics(common.fer2013_attitude(d['label7'][rows]), att)}
     fp = common.ferplus_attitude(d['ferplus_votes'][rows], d['row_exact'][rows])

@@ -25,15 +25,6 @@ import common  # noqa: E402
 from train import ARCHS, best_baseline, evaluate, figures, interpolate, predict, pretrained_net, worst_margin  # noqa: E402
 
 
-def onnx_probs(path, images48):
-    """A gray-input ONNX model's canonical probabilities for 48x48 u8 images, resized to its input side."""
-    import onnxruntime as ort
-    sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
-    side = sess.get_inputs()[0].shape[2]
-    x = common.resize_48(images48, side).astype(np.float32)[:, None]
-    return np.concatenate([sess.run(None, {'input': x[i:i + 256]})[0] for i in range(0, len(x), 256)])
-
-
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,7 +50,7 @@ def main():
     other, weight = None, 0.0
     if a.blend:
         path, weight = a.blend.rsplit(':', 1)
-        other, weight = onnx_probs(path, d['images'][public]), float(weight)
+        other, weight = common.onnx_probs(path, d['images'][public], a.threads), float(weight)
     print('best baseline per figure:', json.dumps({k: round(v, 4) for k, v in targets.items()}))
     for alpha in (float(x) for x in a.alphas.split(',')):
         net.load_state_dict(interpolate(pre, fine, alpha))
