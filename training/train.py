@@ -241,6 +241,8 @@ def recalibrate_batchnorm(net, images, batch=512):
     """Replace every BatchNorm layer's running mean/variance by the exact statistics of `net` on `images` (both
     horizontal flips, no other augmentation)."""
     bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not bns:  # face-api has none
+        return
     momenta = [m.momentum for m in bns]
     for m in bns:
         m.reset_running_stats()
